@@ -109,7 +109,6 @@ const ConfigSchema = z.strictObject({
     tempo: z.strictObject({
       enabled: z.boolean().default(true),
       internalUrl: url.default("http://tempo-query-frontend.tempo.svc.cluster.local:3100/"),
-      externalUrl: url.optional(),
     }).prefault({}),
   }).prefault({}),
   bookinfo: z.strictObject({
@@ -179,7 +178,6 @@ export const ENV_OVERRIDES: ReadonlyArray<readonly [string, string, EnvType]> = 
   ["KIALI_GRAFANA_URL", "kiali.grafana.internalUrl", "string"],
   ["KIALI_GRAFANA_EXTERNAL_URL", "kiali.grafana.externalUrl", "string"],
   ["KIALI_TEMPO_URL", "kiali.tempo.internalUrl", "string"],
-  ["KIALI_TEMPO_EXTERNAL_URL", "kiali.tempo.externalUrl", "string"],
   ["BOOKINFO_NAMESPACE", "bookinfo.namespace", "string"],
   ["BOOKINFO_FLAVOUR", "bookinfo.flavour", "string"],
   ["BOOKINFO_WAYPOINT", "bookinfo.waypoint", "boolean"],

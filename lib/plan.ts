@@ -34,10 +34,10 @@ export type ChartSource =
   | { type: "repo"; repo: string; chart: string; version: string }
   /** `helm upgrade --install REL oci://host/path/CHART --version V` */
   | { type: "oci"; ref: string; version: string }
-  /** a chart folder (holds Chart.yaml) */
-  | { type: "dir"; path: string }
-  /** a packaged chart */
-  | { type: "tgz"; path: string };
+  /** a chart folder (holds Chart.yaml); digest of its files, so edits re-apply */
+  | { type: "dir"; path: string; digest: string }
+  /** a packaged chart; digest of the file */
+  | { type: "tgz"; path: string; digest: string };
 
 /** A rendered file: a values file or a manifest, as written by `render`. */
 export interface RenderedFile {
