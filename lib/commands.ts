@@ -48,7 +48,13 @@ export function chartArgs(chart: ChartSource, installedVersion?: string): string
 
 export function helmUpgradeArgv(
   step: HelmReleaseStep,
-  options: { valuesFiles: string[]; fingerprint: string; task: string; timeoutSeconds: number; target: KubeTarget },
+  options: {
+    valuesFiles: string[];
+    fingerprint: string;
+    task: string;
+    timeoutSeconds: number;
+    target: KubeTarget;
+  },
 ): string[] {
   return [
     "helm",
@@ -115,7 +121,10 @@ export function helmReuseValuesArgv(
 }
 
 /** `kubectl apply --server-side` of a file, or of stdin with `-`. */
-export function kubectlApplyArgv(file: string, options: { target: KubeTarget; namespace?: string }): string[] {
+export function kubectlApplyArgv(
+  file: string,
+  options: { target: KubeTarget; namespace?: string },
+): string[] {
   return [
     "kubectl",
     "apply",
@@ -145,7 +154,10 @@ export function kubectlLabelArgv(
   ];
 }
 
-export function kubectlDeleteArgv(file: string, options: { target: KubeTarget; namespace?: string }): string[] {
+export function kubectlDeleteArgv(
+  file: string,
+  options: { target: KubeTarget; namespace?: string },
+): string[] {
   return [
     "kubectl",
     "delete",
@@ -183,7 +195,9 @@ export function annotateManifest(content: string, fingerprint: string): string {
 
 /** Quotes argv for display, so a user can paste it into a POSIX shell. */
 export function shellQuote(argv: readonly string[]): string {
-  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'"'"'`)}'`)).join(" ");
+  return argv.map((
+    a,
+  ) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'"'"'`)}'`)).join(" ");
 }
 
 /** Label values: 63 characters of [A-Za-z0-9._-]. */

@@ -30,14 +30,15 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const HOST_PORT = new RegExp(`^${dnsLabel}(\\.${dnsLabel})*:\\d{1,5}$`);
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 const CONTEXT = /^[A-Za-z0-9@:._/-]{1,253}$/;
-const ANNOTATION_KEY = /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
+const ANNOTATION_KEY =
+  /^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/;
 
 const domain = z.string().regex(DOMAIN, "expected a DNS name such as homelab.example.com");
 const k8sName = z.string().regex(K8S_NAME, "expected a Kubernetes name (lower case, digits, '-')");
 const version = z.string().regex(VERSION, "expected a version such as 1.30.3");
 const url = z.string().refine(isHttpUrl, "expected an http(s) URL");
 const noControl = z.string().refine(
-  (s) => !/[\u0000-\u001f\u007f]/.test(s),
+  (s) => ![...s].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f),
   "must not contain control characters or newlines",
 );
 /** a chart source: repository URL, `oci://` reference, folder or `.tgz` */
@@ -250,13 +251,17 @@ export function parseConfig(
     const path = [...issue.path.map(String), ...keys.slice(0, 1)];
     const field = path.join(".");
     const envName = fromEnv.get(field);
-    const where = envName ? `environment variable ${envName}` : `${fileName}:${lineOf(doc, lines, path)}`;
+    const where = envName
+      ? `environment variable ${envName}`
+      : `${fileName}:${lineOf(doc, lines, path)}`;
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(issue.path.map(String));
       const guess = closest(keys[0], known);
       throw new InputError(
         `Invalid config at ${where}: unknown field "${field}"`,
-        guess ? `did you mean "${[...issue.path, guess].join(".")}"?` : `known fields here: ${known.join(", ")}`,
+        guess
+          ? `did you mean "${[...issue.path, guess].join(".")}"?`
+          : `known fields here: ${known.join(", ")}`,
       );
     }
     const got = getPath(merged, path);
@@ -338,7 +343,9 @@ function parseEnvValue(name: string, value: string, type: EnvType): unknown {
       if (/^(true|1|yes|on)$/i.test(value)) return true;
       if (/^(false|0|no|off)$/i.test(value)) return false;
       throw new InputError(
-        `Invalid environment variable ${name}: expected true or false (got ${JSON.stringify(value)})`,
+        `Invalid environment variable ${name}: expected true or false (got ${
+          JSON.stringify(value)
+        })`,
         `unset ${name} or set it to true or false`,
       );
     case "json":
@@ -354,7 +361,7 @@ function parseEnvValue(name: string, value: string, type: EnvType): unknown {
 }
 
 function isHttpUrl(s: string): boolean {
-  if (/[\s\u0000-\u001f]/.test(s)) return false;
+  if (/\s/.test(s) || [...s].some((ch) => ch.charCodeAt(0) < 0x20)) return false;
   try {
     const u = new URL(s);
     return (u.protocol === "http:" || u.protocol === "https:") && u.hostname !== "";
@@ -397,7 +404,9 @@ function lineOf(
     const prefix = path.slice(0, n);
     const parent = n > 1 ? doc.getIn(prefix.slice(0, -1), true) : doc.contents;
     if (isMap(parent)) {
-      const pair = parent.items.find((p) => String((p.key as { value?: unknown })?.value) === prefix[n - 1]);
+      const pair = parent.items.find((p) =>
+        String((p.key as { value?: unknown })?.value) === prefix[n - 1]
+      );
       const range = (pair?.key as { range?: number[] } | undefined)?.range;
       if (range) return lines.linePos(range[0]).line;
     }

@@ -53,20 +53,26 @@ export function validateGraph(nodes: readonly Node[]): void {
  * after all of its deps; ties in declaration order). With `only`, the target
  * alone.
  */
-export function selectTasks<T extends Node>(nodes: readonly T[], target: string, options: { only?: boolean } = {}): T[] {
+export function selectTasks<T extends Node>(
+  nodes: readonly T[],
+  target: string,
+  options: { only?: boolean } = {},
+): T[] {
   const byId = new Map(nodes.map((n) => [n.id, n]));
   if (!byId.has(target)) {
     const guess = suggest(target, [...byId.keys()]);
     throw new InputError(
       `Unknown target "${target}"`,
-      guess ? `did you mean "${guess}"? (deno task plan lists every target)` : `targets: ${[...byId.keys()].join(", ")}`,
+      guess
+        ? `did you mean "${guess}"? (deno task plan lists every target)`
+        : `targets: ${[...byId.keys()].join(", ")}`,
     );
   }
   const wanted = new Set<string>();
   const add = (id: string): void => {
     if (wanted.has(id)) return;
     wanted.add(id);
-    if (!options.only) for (const d of byId.get(id)!.deps) add(d);
+    if (!options.only) { for (const d of byId.get(id)!.deps) add(d); }
   };
   add(target);
   return topoOrder(nodes.filter((n) => wanted.has(n.id)));
@@ -78,7 +84,9 @@ export function topoOrder<T extends Node>(nodes: readonly T[]): T[] {
   const done = new Set<string>();
   const out: T[] = [];
   while (out.length < nodes.length) {
-    const next = nodes.find((n) => !done.has(n.id) && n.deps.every((d) => !inSet.has(d) || done.has(d)));
+    const next = nodes.find((n) =>
+      !done.has(n.id) && n.deps.every((d) => !inSet.has(d) || done.has(d))
+    );
     if (!next) throw new InputError("Invalid task graph: dependency cycle");
     done.add(next.id);
     out.push(next);
@@ -111,7 +119,10 @@ export function toDot(nodes: readonly Node[]): string {
  * Longest path through the graph where each node costs `cost(id)`: the
  * critical path that no scheduler can beat.
  */
-export function criticalPath(nodes: readonly Node[], cost: (id: string) => number): { total: number; path: string[] } {
+export function criticalPath(
+  nodes: readonly Node[],
+  cost: (id: string) => number,
+): { total: number; path: string[] } {
   const best = new Map<string, { total: number; path: string[] }>();
   for (const n of topoOrder(nodes)) {
     let prev = { total: 0, path: [] as string[] };

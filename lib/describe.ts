@@ -16,7 +16,9 @@ export function describePlan(plan: Plan): string {
     out.push("");
     out.push(`${task.id}${task.deps.length ? `  (after ${task.deps.join(", ")})` : ""}`);
     out.push(`  ${task.description}`);
-    if (task.steps.length === 0) out.push("  - no steps" + (task.deps.length ? " (aggregate)" : ""));
+    if (task.steps.length === 0) {
+      out.push("  - no steps" + (task.deps.length ? " (aggregate)" : ""));
+    }
     task.steps.forEach((s, i) => out.push(...describeStep(s, i + 1)));
   }
   return out.join("\n") + "\n";
@@ -40,7 +42,9 @@ function describeStep(step: Step, n: number): string[] {
     case "label":
       more(
         `${refText(step.target)}: ${
-          Object.entries(step.labels).map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`)).join(", ")
+          Object.entries(step.labels).map(([k, v]) => (v === null ? `-${k}` : `${k}=${v}`)).join(
+            ", ",
+          )
         }`,
       );
       break;
@@ -77,7 +81,9 @@ function describeStep(step: Step, n: number): string[] {
 
 function guard(when: StepGuard | undefined): string {
   if (!when) return "";
-  return when.type === "crd-exists" ? `  [only if CRD ${when.crd} exists]` : "  [only if default-deny policies exist]";
+  return when.type === "crd-exists"
+    ? `  [only if CRD ${when.crd} exists]`
+    : "  [only if default-deny policies exist]";
 }
 
 export function chartText(chart: ChartSource): string {

@@ -8,9 +8,9 @@ import {
   annotateManifest,
   helmReuseValuesArgv,
   helmUpgradeArgv,
-  type KubeTarget,
   kubectlApplyArgv,
   kubectlLabelArgv,
+  type KubeTarget,
   shellQuote,
 } from "./commands.ts";
 import { fingerprint } from "./fingerprint.ts";
@@ -29,7 +29,10 @@ export function secretPlaceholder(env: string): string {
   return `<redacted: read from $${env} at run time>`;
 }
 
-export function renderPlan(plan: Plan, options: { timeoutSeconds?: number; target?: KubeTarget } = {}): RenderedEntry[] {
+export function renderPlan(
+  plan: Plan,
+  options: { timeoutSeconds?: number; target?: KubeTarget } = {},
+): RenderedEntry[] {
   const timeout = options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const target = options.target ?? (plan.context ? { context: plan.context } : {});
   const entries: RenderedEntry[] = [];
@@ -80,27 +83,36 @@ function renderStep(
         const file = name("yaml");
         files.push({
           path: file,
-          content: step.manifests.map((m) => `# from ${m.source}\n${annotateManifest(m.content, o.fp)}`).join("---\n"),
+          content: step.manifests.map((m) =>
+            `# from ${m.source}\n${annotateManifest(m.content, o.fp)}`
+          ).join("---\n"),
         });
         commands.push(shellQuote(kubectlApplyArgv(leaf(file), { target: o.target })));
       }
       for (const r of step.remote) {
         commands.push(`# fetched at run time from ${r.url}, annotated with the fingerprint, then:`);
-        commands.push(shellQuote(kubectlApplyArgv("-", { target: o.target, namespace: step.defaultNamespace })));
+        commands.push(
+          shellQuote(kubectlApplyArgv("-", { target: o.target, namespace: step.defaultNamespace })),
+        );
       }
       if (step.crds) commands.push("# then: wait until every CRD is Established");
       else commands.push("# then: wait until every applied workload is ready (kstatus)");
       return { files, commands };
     }
     case "label":
-      return { files: [], commands: [shellQuote(kubectlLabelArgv(step.target, step.labels, { target: o.target }))] };
+      return {
+        files: [],
+        commands: [shellQuote(kubectlLabelArgv(step.target, step.labels, { target: o.target }))],
+      };
     case "secret": {
       const secret = {
         apiVersion: "v1",
         kind: "Secret",
         metadata: { name: step.name, namespace: step.namespace },
         type: "Opaque",
-        stringData: Object.fromEntries(Object.entries(step.fromEnv).map(([k, env]) => [k, secretPlaceholder(env)])),
+        stringData: Object.fromEntries(
+          Object.entries(step.fromEnv).map(([k, env]) => [k, secretPlaceholder(env)]),
+        ),
       };
       return {
         files: [{ path: name("yaml"), content: stringify(secret, { lineWidth: 0 }) }],
@@ -139,7 +151,10 @@ function renderStep(
       return { files: [], commands };
     }
     case "delete":
-      return { files: [], commands: [`# delete ${step.objects.map((r) => `${r.kind}/${r.name}`).join(", ")}`] };
+      return {
+        files: [],
+        commands: [`# delete ${step.objects.map((r) => `${r.kind}/${r.name}`).join(", ")}`],
+      };
   }
 }
 

@@ -22,14 +22,25 @@ export function resolveChart(
   options: SourceOptions,
 ): ChartSource {
   if (/^https?:\/\//.test(source)) {
-    return { type: "repo", repo: source.replace(/\/+$/, ""), chart: chart.name, version: chart.version };
+    return {
+      type: "repo",
+      repo: source.replace(/\/+$/, ""),
+      chart: chart.name,
+      version: chart.version,
+    };
   }
   if (source.startsWith("oci://")) {
-    return { type: "oci", ref: `${source.replace(/\/+$/, "")}/${chart.name}`, version: chart.version };
+    return {
+      type: "oci",
+      ref: `${source.replace(/\/+$/, "")}/${chart.name}`,
+      version: chart.version,
+    };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source)) {
     throw new InputError(
-      `Invalid config: field "${options.field}" has an unsupported scheme (got ${JSON.stringify(source)})`,
+      `Invalid config: field "${options.field}" has an unsupported scheme (got ${
+        JSON.stringify(source)
+      })`,
       "use an http(s) Helm repository URL, an oci:// reference, a chart folder or a .tgz",
     );
   }
@@ -57,7 +68,9 @@ export function resolveManifest(location: string, options: SourceOptions): strin
   if (/^https?:\/\//.test(location)) return location;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location)) {
     throw new InputError(
-      `Invalid config: field "${options.field}" has an unsupported scheme (got ${JSON.stringify(location)})`,
+      `Invalid config: field "${options.field}" has an unsupported scheme (got ${
+        JSON.stringify(location)
+      })`,
       "use an http(s) URL or a local path",
     );
   }

@@ -58,7 +58,12 @@ export class PlanContext {
     const objects = docs.map((doc, i) => checkObject(doc, `${source} (document ${i + 1})`));
     const content = objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
     return {
-      file: { source: overlays.length ? [source, ...overlays.map((o) => `manifests/${o}.yaml`)].join("+") : source, content },
+      file: {
+        source: overlays.length
+          ? [source, ...overlays.map((o) => `manifests/${o}.yaml`)].join("+")
+          : source,
+        content,
+      },
       objects: objects.map(refOf),
     };
   }
@@ -76,7 +81,10 @@ export class PlanContext {
       return Deno.readTextFileSync(`${this.#root}/${rel}`);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
-        throw new InputError(`Cannot read template "${rel}": file not found`, "is the project checkout complete?");
+        throw new InputError(
+          `Cannot read template "${rel}": file not found`,
+          "is the project checkout complete?",
+        );
       }
       throw e;
     }
@@ -88,7 +96,12 @@ export function checkObject(doc: unknown, where: string): KubeObject {
   if (!isMap(doc)) throw new InputError(`Invalid manifest ${where}: expected a Kubernetes object`);
   const o = doc as Record<string, unknown>;
   const meta = o.metadata as Record<string, unknown> | undefined;
-  for (const [field, value] of [["apiVersion", o.apiVersion], ["kind", o.kind], ["metadata.name", meta?.name]]) {
+  for (
+    const [field, value] of [["apiVersion", o.apiVersion], ["kind", o.kind], [
+      "metadata.name",
+      meta?.name,
+    ]]
+  ) {
     if (typeof value !== "string" || value === "") {
       throw new InputError(`Invalid manifest ${where}: "${field}" must be a non-empty string`);
     }

@@ -31,7 +31,10 @@ const VAR_NAME = /^[A-Z][A-Z0-9_]*$/;
 const TOKEN = /QQMESHUP([0-9]+)QQ/g;
 
 /** Renders a template; `file` is used in error messages. */
-export function renderTemplate(text: string, options: { file: string; vars: TemplateVars }): Rendered {
+export function renderTemplate(
+  text: string,
+  options: { file: string; vars: TemplateVars },
+): Rendered {
   const { file, vars } = options;
   const used: string[] = [];
   const substituted = text.split("\n").map((line, i) => {
@@ -62,7 +65,9 @@ export function renderTemplate(text: string, options: { file: string; vars: Temp
           const guess = closestName(name, Object.keys(vars));
           throw new InputError(
             `Cannot render "${file}:${i + 1}": unknown variable "\${${name}}"`,
-            guess ? `did you mean "\${${guess}}"?` : `known variables: ${Object.keys(vars).sort().join(", ")}`,
+            guess
+              ? `did you mean "\${${guess}}"?`
+              : `known variables: ${Object.keys(vars).sort().join(", ")}`,
           );
         }
         used.push(name);
@@ -118,13 +123,18 @@ export function renderTemplate(text: string, options: { file: string; vars: Temp
       },
     });
   }
-  const kept = docs.filter((d) => d.contents !== null && !(isScalar(d.contents) && d.contents.value === null));
+  const kept = docs.filter((d) =>
+    d.contents !== null && !(isScalar(d.contents) && d.contents.value === null)
+  );
   for (const d of kept) if (d.directives) d.directives.docStart = null;
   const text2 = kept.map((d) => d.toString({ lineWidth: 0 }).replace(/\n?$/, "\n")).join("---\n");
   // tokens left are in comments: insert the value on one line
   const final = text2.replace(TOKEN, (_, n: string) => {
     const value = vars[used[Number(n)]];
-    return (typeof value === "object" ? JSON.stringify(value) : String(value)).replace(/[\r\n]+/g, " ");
+    return (typeof value === "object" ? JSON.stringify(value) : String(value)).replace(
+      /[\r\n]+/g,
+      " ",
+    );
   });
   assertNoTokens(kept, file);
   return { text: final, docs: kept.map((d) => d.toJS()) };

@@ -11,7 +11,9 @@ export const bookinfo: Task = {
     const b = ctx.config.bookinfo;
     const nsRef = { apiVersion: "v1", kind: "Namespace", name: b.namespace };
     const namespace = ctx.manifest("bookinfo-namespace");
-    const route = ctx.manifest(b.flavour === "istio-api" ? "bookinfo-gateway-istio" : "bookinfo-gateway-api");
+    const route = ctx.manifest(
+      b.flavour === "istio-api" ? "bookinfo-gateway-istio" : "bookinfo-gateway-api",
+    );
     const steps: Step[] = [
       {
         kind: "apply",
@@ -34,7 +36,9 @@ export const bookinfo: Task = {
         id: "app",
         description: `bookinfo services and deployments from ${b.source}`,
         manifests: [],
-        remote: ["platform/kube/bookinfo.yaml", "platform/kube/bookinfo-versions.yaml"].map((rel) => ({
+        remote: ["platform/kube/bookinfo.yaml", "platform/kube/bookinfo-versions.yaml"].map((
+          rel,
+        ) => ({
           url: ctx.remote(joinLocation(b.source, rel), "bookinfo.source"),
         })),
         objects: [],

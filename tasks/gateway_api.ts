@@ -4,7 +4,8 @@ import type { PlanContext, Task } from "../lib/task.ts";
 /** Kubernetes Gateway API CRDs, standard channel, matched to Istio (errata 3). */
 export const gatewayApi: Task = {
   id: "gateway-api",
-  description: "Gateway API CRDs (standard channel) when waypoints or the gateway-api flavour need them",
+  description:
+    "Gateway API CRDs (standard channel) when waypoints or the gateway-api flavour need them",
   deps: [],
   plan(ctx: PlanContext): Step[] {
     const g = ctx.config.gatewayApi;

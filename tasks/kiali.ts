@@ -12,19 +12,26 @@ export const kiali: Task = {
     const steps: Step[] = [{
       kind: "helm-release",
       id: "operator",
-      description: `helm release kiali-operator (kiali/kiali-operator ${k.version}) in ${k.namespace}`,
+      description:
+        `helm release kiali-operator (kiali/kiali-operator ${k.version}) in ${k.namespace}`,
       release: "kiali-operator",
       namespace: k.namespace,
       createNamespace: true,
       chart: ctx.chart(k.charts, { name: "kiali-operator", version: k.version }, "kiali.charts"),
       values: [ctx.values("kiali-operator")],
-      workloads: [{ apiVersion: "apps/v1", kind: "Deployment", name: "kiali-operator", namespace: k.namespace }],
+      workloads: [{
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        name: "kiali-operator",
+        namespace: k.namespace,
+      }],
     }];
     if (k.auth === "openid") {
       steps.push({
         kind: "secret",
         id: "oidc-secret",
-        description: `Secret ${k.namespace}/kiali key oidc-secret from $${k.openid.clientSecretEnv}`,
+        description:
+          `Secret ${k.namespace}/kiali key oidc-secret from $${k.openid.clientSecretEnv}`,
         name: "kiali",
         namespace: k.namespace,
         fromEnv: { "oidc-secret": k.openid.clientSecretEnv },
@@ -43,7 +50,12 @@ export const kiali: Task = {
       kind: "wait",
       id: "server",
       description: `Kiali server Deployment ${k.namespace}/kiali ready`,
-      objects: [{ apiVersion: "apps/v1", kind: "Deployment", name: "kiali", namespace: k.namespace }],
+      objects: [{
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        name: "kiali",
+        namespace: k.namespace,
+      }],
     });
     return steps;
   },

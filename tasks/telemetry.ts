@@ -13,10 +13,22 @@ export const telemetry: Task = {
     const t = ctx.config.telemetry;
     const steps: Step[] = [];
     if (t.tracing) {
-      steps.push(applyStep(ctx, "tracing", "telemetry", `Telemetry mesh-default: ${t.samplingPercent}% sampled`));
+      steps.push(
+        applyStep(
+          ctx,
+          "tracing",
+          "telemetry",
+          `Telemetry mesh-default: ${t.samplingPercent}% sampled`,
+        ),
+      );
     }
     if (t.monitors !== "off") {
-      const service = applyStep(ctx, "istiod-monitor", "istiod-servicemonitor", "ServiceMonitor istiod");
+      const service = applyStep(
+        ctx,
+        "istiod-monitor",
+        "istiod-servicemonitor",
+        "ServiceMonitor istiod",
+      );
       const pod = applyStep(ctx, "ztunnel-monitor", "ztunnel-podmonitor", "PodMonitor ztunnel");
       if (t.monitors === "auto") {
         service.when = { type: "crd-exists", crd: "servicemonitors.monitoring.coreos.com" };
