@@ -8,6 +8,12 @@ import { loadConfig } from "./lib/config.ts";
 import { toDot, toMermaid, validateGraph } from "./lib/dag.ts";
 import { describePlan } from "./lib/describe.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, InputError } from "./lib/errors.ts";
+import type { RunEvent } from "./lib/events.ts";
+import { Kube } from "./lib/kube.ts";
+import { createOutput } from "./lib/output.ts";
+import { DenoProcessRunner, MissingBinaryError, type ProcessRunner } from "./lib/process.ts";
+import { Redactor } from "./lib/redact.ts";
+import { downPlan, prepare, runPlan } from "./lib/run.ts";
 import type { Plan } from "./lib/plan.ts";
 import { renderPlan } from "./lib/render.ts";
 import type { Task } from "./lib/task.ts";
@@ -49,6 +55,14 @@ export interface MainOptions {
   tasks?: readonly Task[];
   /** where values/ and manifests/ are read from (tests point it elsewhere) */
   root?: string;
+  /** spawns kubectl and helm (tests pass one that uses the cached binaries) */
+  proc?: ProcessRunner;
+  /** fetches remote manifests */
+  fetchText?: (url: string) => Promise<string>;
+  /** whether stdout is a terminal (live tree) and stdin can confirm `down` */
+  tty?: boolean;
+  /** aborts the run like SIGINT does */
+  signal?: AbortSignal;
 }
 
 const ROOT = new URL(".", import.meta.url).pathname.replace(/\/$/, "");
@@ -100,6 +114,125 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
     }
     throw e;
   }
+}
+
+/** `up`, a single target, or `down`: context check, preparation, then the runner. */
+async function execute(
+  plan: Plan,
+  cli: CliOptions,
+  o: { env: Record<string, string | undefined>; cwd: string; io: Io; options: MainOptions },
+): Promise<number> {
+  const tty = o.options.tty ?? (Deno.stdout.isTerminal() && Deno.stdin.isTerminal());
+  const redactor = new Redactor();
+  const output = createOutput(cli.json ? "json" : tty ? "tty" : "plain", {
+    verbose: cli.verbose,
+    redactor,
+    ...(o.options.io ? { write: o.io.out, writeError: o.io.err } : {}),
+  });
+  const proc = o.options.proc ?? new DenoProcessRunner({
+    binaries: { kubectl: o.env.MESHUP_KUBECTL ?? "kubectl", helm: o.env.MESHUP_HELM ?? "helm" },
+  });
+  const kube = new Kube({ proc, target: cli.context ? { context: cli.context } : {}, redactor });
+  const controller = new AbortController();
+  o.options.signal?.addEventListener("abort", () => controller.abort(), { once: true });
+  const onSigint = (): void => {
+    output.print("Interrupted: finishing running steps, starting nothing new\n");
+    controller.abort();
+  };
+  try {
+    const { context, server } = await resolveContext(kube, cli.context);
+    if (plan.context && !cli.context && context !== plan.context) {
+      throw new InputError(
+        `Refusing to run against context "${context}": the config pins "${plan.context}"`,
+        `switch with: kubectl config use-context ${plan.context} (or pass --context ${context} to override)`,
+      );
+    }
+    const prepared = await prepare(plan, {
+      env: o.env,
+      cwd: o.cwd,
+      fetchText: o.options.fetchText,
+      kube,
+    });
+    if (cli.command === "down" && !cli.yes) {
+      const question =
+        `Remove "${plan.target}" (${plan.tasks.length} tasks) from context "${context}"? [y/N] `;
+      if (!tty) throw new InputError(`Refusing to run "down" without confirmation`, "pass --yes");
+      if (!/^y(es)?$/i.test(prompt(question) ?? "")) {
+        throw new InputError("Cancelled: nothing was removed");
+      }
+    }
+    output.emit({ type: "context", time: now(), context, server });
+    output.emit({
+      type: "plan",
+      time: now(),
+      target: plan.target,
+      tasks: plan.tasks.map((t) => ({
+        id: t.id,
+        deps: t.deps,
+        steps: t.steps.map((s) => ({ id: s.id, kind: s.kind, description: s.description })),
+      })),
+    });
+    Deno.addSignalListener("SIGINT", onSigint);
+    const runOptions = {
+      kube,
+      emit: (e: RunEvent) => output.emit(e),
+      env: o.env,
+      cwd: o.cwd,
+      concurrency: cli.concurrency,
+      force: cli.force,
+      timeoutSeconds: cli.timeoutSeconds,
+      signal: controller.signal,
+      purgeCrds: cli.purgeCrds,
+    };
+    const summary = cli.command === "down"
+      ? await downPlan(plan, prepared, runOptions)
+      : await runPlan(plan, prepared, runOptions);
+    return summary.ok ? EXIT_OK : EXIT_FAILED;
+  } catch (e) {
+    if (e instanceof InputError) {
+      output.error(redactor.redact(e.message), e.hint);
+      return EXIT_BAD_INPUT;
+    }
+    if (e instanceof MissingBinaryError) {
+      output.error(e.message, `install ${e.tool} or point MESHUP_${e.tool.toUpperCase()} at it`);
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+    output.close();
+  }
+}
+
+/** The context that will be used and its API server, from kubeconfig. */
+async function resolveContext(
+  kube: Kube,
+  context?: string,
+): Promise<{ context: string; server: string }> {
+  const r = await kube.proc.run([
+    "kubectl",
+    "config",
+    "view",
+    "--minify",
+    "-o",
+    "json",
+    ...(context ? [`--context=${context}`] : []),
+  ]);
+  const view = r.code === 0 ? JSON.parse(r.stdout || "{}") : {};
+  const name: string | undefined = view.contexts?.[0]?.name ?? view["current-context"];
+  if (!name) {
+    throw new InputError(
+      context
+        ? `Cannot use kube context "${context}": ${r.stderr.trim() || "not found"}`
+        : "No kube context is set",
+      "check KUBECONFIG and kubectl config get-contexts; pass --context NAME",
+    );
+  }
+  return { context: name, server: view.clusters?.[0]?.cluster?.server ?? "unknown" };
+}
+
+function now(): string {
+  return new Date().toISOString();
 }
 
 function planJson(plan: Plan): string {
