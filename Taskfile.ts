@@ -102,10 +102,7 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
           io.out(cli.json ? planJson(plan) : describePlan(plan));
           return EXIT_OK;
         }
-        io.err(
-          `error: Cannot run "${cli.target}": the apply engine is not built yet\n  hint: use --dry-run, plan or render\n`,
-        );
-        return EXIT_FAILED;
+        return await execute(plan, cli, { env, cwd, io, options });
     }
   } catch (e) {
     if (e instanceof InputError) {

@@ -26,7 +26,6 @@ import type {
   ApplyStep,
   CheckStep,
   HelmReleaseStep,
-  LabelStep,
   ObjectRef,
   Plan,
   PlannedTask,
