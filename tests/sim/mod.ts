@@ -1,0 +1,355 @@
+/**
+ * A simulated Kubernetes API server on 127.0.0.1 that the real kubectl 1.35
+ * and helm 4.1 drive: discovery, `/version`, OpenAPI enough for both, CRUD
+ * for any type (CRDs included), selectors, watch, server-side apply, status,
+ * namespaces, helm's protobuf Secrets, a controller loop that makes
+ * workloads progress, and fault injection.
+ *
+ * ```ts
+ * const sim = await startSim({ readyAfterMs: 50 });
+ * // KUBECONFIG=sim.kubeconfig kubectl ...
+ * sim.requests.count({ method: "GET", path: "^/version$" });
+ * await sim.close();
+ * ```
+ *
+ * Test infrastructure only: production code never imports it.
+ *
+ * @module
+ */
+
+import { Api } from "./api.ts";
+import { Controllers } from "./controllers.ts";
+import { type Faults, FaultSet, parseFaults } from "./faults.ts";
+import { kubeconfigText } from "./kubeconfig.ts";
+import { type KubeObject, type Rec, seededRandom, splitApiVersion } from "./object.ts";
+import { builtinTypes, Registry, type ResourceType } from "./resources.ts";
+import { Scheduler } from "./scheduler.ts";
+import { createHandler, RequestLog } from "./server.ts";
+import { Store } from "./store.ts";
+import { makeTlsMaterial } from "./tls.ts";
+import { WatchHub } from "./watch.ts";
+
+export {
+  AccessReviewFaultSchema,
+  type Faults,
+  FaultSet,
+  FaultsSchema,
+  OBJECT_FAULTS,
+  type ObjectFault,
+  type ObjectFaultName,
+  ObjectFaultSchema,
+  parseFaults,
+  type RequestFault,
+  RequestFaultSchema,
+  type WatchFault,
+  WatchFaultSchema,
+} from "./faults.ts";
+export {
+  decodeHelmRelease,
+  type HelmReleaseOptions,
+  helmReleaseRecord,
+  helmReleaseSecret,
+  type HelmReleaseStatus,
+} from "./helm_release.ts";
+export type { KubeObject, ObjectMeta, Rec } from "./object.ts";
+export type { RequestFilter, RequestLog, RequestLogEntry } from "./server.ts";
+export type { Store, StoreEvent } from "./store.ts";
+export type { Api } from "./api.ts";
+export type { Controllers } from "./controllers.ts";
+export type { Registry, ResourceType } from "./resources.ts";
+export { encodeSecretProtobuf } from "./protobuf.ts";
+
+/** Options of {@link startSim}. */
+export interface SimOptions {
+  /** Port on 127.0.0.1 (default 0: any free port). */
+  port?: number;
+  /** Where to write the kubeconfig (default: a temp file, removed on close). */
+  kubeconfig?: string;
+  /** Namespace of the kubeconfig's context. */
+  namespace?: string;
+  /** Number of Node objects (default 1). DaemonSets get one pod per node. */
+  nodes?: number;
+  /** Delay before workloads become ready, Jobs complete, PVCs bind, LBs get an address (default 100). */
+  readyAfterMs?: number;
+  /** Delay before CRDs become Established (default 20). */
+  establishAfterMs?: number;
+  /** Delays by `"<namespace>/<Kind>/<name>"` (empty namespace for cluster-scoped, e.g. `"/CustomResourceDefinition/x"`). */
+  readyDelays?: Record<string, number>;
+  /** Delays by function; return undefined to fall through. */
+  readyDelay?: (obj: KubeObject) => number | undefined;
+  /** Relative jitter on every delay (0.1 = ±10 %), from `seed`. */
+  jitter?: number;
+  /** Seed of the simulator's PRNG (names, jitter). Default fixed. */
+  seed?: number;
+  /** Faults and seed objects. */
+  faults?: Faults;
+  /** Serve HTTPS with a generated CA (written to the kubeconfig) and require a bearer token. */
+  tls?: boolean;
+  /** Bearer token to require (default: a random one with `tls`, none without). */
+  token?: string;
+  /** The `/version` answer (default "v1.35.0"). */
+  serverVersion?: string;
+  /** Answer aggregated discovery when asked (default false: legacy discovery). */
+  aggregatedDiscovery?: boolean;
+  /** Run workload controllers (default true). */
+  workloads?: boolean;
+  /** Addresses for LoadBalancer Services (default 127.0.0.2, 127.0.0.3, ...). */
+  loadBalancerIps?: string[];
+  /** How many change events are kept for watch resumption (default 20000). */
+  maxEvents?: number;
+}
+
+/** A running simulator. */
+export interface Sim {
+  /** `http://127.0.0.1:PORT` (or https). */
+  url: string;
+  /** Path of the kubeconfig (context, cluster and user `sim`). */
+  kubeconfig: string;
+  /** The bearer token, if one is required. */
+  token?: string;
+  /** The CA certificate (PEM) with `tls`. */
+  caPem?: string;
+  /** Stops serving, cancels every timer and watch, removes a temp kubeconfig. */
+  close(): Promise<void>;
+  /** Direct access to the object store. */
+  store: Store;
+  /** API semantics (create/update/patch/delete as the server does them). */
+  api: Api;
+  /** Live faults: `set`, `add`, `clear`, `snapshot`. */
+  faults: FaultSet;
+  /** Logged requests (control endpoints excluded): `list`, `count`, `reset`. */
+  requests: RequestLog;
+  /** The controllers (their `errors`, `delayFor`). */
+  controllers: Controllers;
+  /** The served types. */
+  registry: Registry;
+  /** Creates or replaces objects as given (status kept; namespaces created as needed). */
+  seed(objects: Rec | Rec[]): KubeObject[];
+  /** A copy of an object, or undefined. */
+  get(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    name: string,
+  ): KubeObject | undefined;
+  /** Copies of the objects of a kind (all namespaces unless given). */
+  list(apiVersion: string, kind: string, namespace?: string): KubeObject[];
+  /** Errors thrown inside controllers or timers (should stay empty). */
+  readonly errors: unknown[];
+}
+
+function nodeObject(index: number, version: string): Rec {
+  const name = `sim-node-${index}`;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const cond = (type: string, status: string, reason: string, message: string): Rec => ({
+    type,
+    status,
+    lastHeartbeatTime: now,
+    lastTransitionTime: now,
+    reason,
+    message,
+  });
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: {
+      name,
+      labels: {
+        "beta.kubernetes.io/arch": "amd64",
+        "beta.kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+        ...(index === 1 ? { "node-role.kubernetes.io/control-plane": "" } : {}),
+      },
+    },
+    spec: { podCIDR: `10.244.${index}.0/24`, podCIDRs: [`10.244.${index}.0/24`] },
+    status: {
+      capacity: { cpu: "4", memory: "8Gi", pods: "110", "ephemeral-storage": "100Gi" },
+      allocatable: { cpu: "4", memory: "8Gi", pods: "110", "ephemeral-storage": "100Gi" },
+      conditions: [
+        cond(
+          "MemoryPressure",
+          "False",
+          "KubeletHasSufficientMemory",
+          "kubelet has sufficient memory available",
+        ),
+        cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        cond(
+          "PIDPressure",
+          "False",
+          "KubeletHasSufficientPID",
+          "kubelet has sufficient PID available",
+        ),
+        cond("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
+      ],
+      addresses: [
+        { type: "InternalIP", address: `127.0.1.${index}` },
+        { type: "Hostname", address: name },
+      ],
+      nodeInfo: {
+        architecture: "amd64",
+        operatingSystem: "linux",
+        osImage: "Debian GNU/Linux 12 (bookworm)",
+        kernelVersion: "6.1.0-sim",
+        containerRuntimeVersion: "containerd://2.0.0",
+        kubeletVersion: version,
+        kubeProxyVersion: "",
+        machineID: "",
+        systemUUID: "",
+        bootID: "",
+      },
+    },
+  };
+}
+
+function baseObjects(nodes: number, version: string): Rec[] {
+  const ns = (name: string): Rec => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  return [
+    ns("default"),
+    ns("kube-system"),
+    ns("kube-public"),
+    ns("kube-node-lease"),
+    ...Array.from({ length: nodes }, (_, i) => nodeObject(i + 1, version)),
+    {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: {
+        name: "standard",
+        annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+      },
+      provisioner: "sim.meshup.dev/local",
+      reclaimPolicy: "Delete",
+      volumeBindingMode: "Immediate",
+    },
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: {
+        name: "kubernetes",
+        namespace: "default",
+        labels: { component: "apiserver", provider: "kubernetes" },
+      },
+      spec: {
+        type: "ClusterIP",
+        clusterIP: "10.96.0.1",
+        ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: 6443 }],
+      },
+    },
+  ];
+}
+
+function randomToken(): string {
+  return [...crypto.getRandomValues(new Uint8Array(24))].map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+/** Starts a simulator on 127.0.0.1 and writes its kubeconfig. */
+export async function startSim(options: SimOptions = {}): Promise<Sim> {
+  const serverVersion = options.serverVersion ?? "v1.35.0";
+  const random = seededRandom(options.seed ?? 0x5eed);
+  const errors: unknown[] = [];
+  const store = new Store({ maxEvents: options.maxEvents });
+  const registry = new Registry(builtinTypes());
+  const parsedFaults = parseFaults(options.faults ?? {}, "startSim faults");
+  const faults = new FaultSet(parsedFaults);
+  const api = new Api(store, registry, faults, random);
+  const scheduler = new Scheduler((error) => errors.push(error));
+  const controllers = new Controllers(api, scheduler, random, {
+    readyAfterMs: options.readyAfterMs,
+    establishAfterMs: options.establishAfterMs,
+    readyDelays: options.readyDelays,
+    readyDelay: options.readyDelay,
+    jitter: options.jitter,
+    loadBalancerIps: options.loadBalancerIps,
+    workloads: options.workloads,
+  });
+  const watches = new WatchHub(store);
+  const requests = new RequestLog();
+  const seed = (objects: Rec[]): KubeObject[] => objects.map((o) => api.seed(o));
+
+  seed(baseObjects(options.nodes ?? 1, serverVersion));
+  controllers.start();
+  seed(parsedFaults.seed ?? []);
+
+  const tls = options.tls ? await makeTlsMaterial() : undefined;
+  const token = options.token ?? (options.tls ? randomToken() : undefined);
+  let closing = false;
+  let port = 0;
+  const handler = createHandler({
+    api,
+    faults,
+    watches,
+    scheduler,
+    requests,
+    serverVersion,
+    aggregatedDiscovery: options.aggregatedDiscovery ?? false,
+    token,
+    address: () => `127.0.0.1:${port}`,
+    seed,
+    isClosing: () => closing,
+  });
+  const serveOptions = { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {} };
+  const server = tls
+    ? Deno.serve({ ...serveOptions, cert: tls.certPem, key: tls.keyPem }, handler)
+    : Deno.serve(serveOptions, handler);
+  port = server.addr.port;
+  const url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
+  const tempKubeconfig = options.kubeconfig === undefined;
+  const kubeconfig = options.kubeconfig ??
+    await Deno.makeTempFile({ prefix: "sim-kubeconfig-", suffix: ".yaml" });
+  await Deno.writeTextFile(
+    kubeconfig,
+    kubeconfigText({ server: url, caPem: tls?.caPem, token, namespace: options.namespace }),
+  );
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closed ??= (async () => {
+      closing = true;
+      controllers.stop();
+      scheduler.close();
+      watches.closeAll();
+      await server.shutdown();
+      if (tempKubeconfig) await Deno.remove(kubeconfig).catch(() => {});
+    })();
+    return closed;
+  };
+
+  const typeFor = (apiVersion: string, kind: string): ResourceType | undefined => {
+    const { group } = splitApiVersion(apiVersion);
+    return api.typeOf({ apiVersion, kind }) ?? api.typeForKind(group, kind);
+  };
+
+  return {
+    url,
+    kubeconfig,
+    token,
+    caPem: tls?.caPem,
+    close,
+    store,
+    api,
+    faults,
+    requests,
+    controllers,
+    registry,
+    seed: (objects) => seed(Array.isArray(objects) ? objects : [objects]),
+    get(apiVersion, kind, namespace, name): KubeObject | undefined {
+      const type = typeFor(apiVersion, kind);
+      if (!type) return undefined;
+      try {
+        return api.get(type, namespace, name);
+      } catch {
+        return undefined;
+      }
+    },
+    list(apiVersion, kind, namespace): KubeObject[] {
+      const type = typeFor(apiVersion, kind);
+      if (!type) return [];
+      return (api.list(type, namespace, () => true).items as KubeObject[]);
+    },
+    get errors(): unknown[] {
+      return [...errors, ...controllers.errors];
+    },
+  };
+}
