@@ -122,13 +122,15 @@ export class Kube {
   }
 
   /** The objects of a manifest file that exist (`kubectl get -f`). */
-  async getManifestObjects(file: string, hooks: CommandHooks = {}): Promise<Json[] | undefined> {
+  async getManifestObjects(
+    file: string,
+    options: CommandHooks & { namespace?: string } = {},
+  ): Promise<Json[] | undefined> {
+    const { namespace, ...hooks } = options;
+    const ns = namespace ? [`--namespace=${namespace}`] : [];
     const r = await this.exec(
-      this.kubectlArgv("get", "-f", file, "--ignore-not-found", "-o", "json"),
-      {
-        ...hooks,
-        allowFailure: true,
-      },
+      this.kubectlArgv("get", "-f", file, ...ns, "--ignore-not-found", "-o", "json"),
+      { ...hooks, allowFailure: true },
     );
     if (r.code !== 0) return undefined;
     const out = r.stdout.trim();

@@ -570,7 +570,10 @@ class RunContext {
     });
     const waitFor = refs.filter((r) => WORKLOAD_KINDS.has(r.kind));
     if (!this.options.force) {
-      const live = await this.kube.getManifestObjects(file, hooks);
+      const live = await this.kube.getManifestObjects(file, {
+        ...hooks,
+        namespace: step.defaultNamespace,
+      });
       if (
         live && live.length === objects.length &&
         live.every((o) => annotations(o)[FINGERPRINT_KEY] === fp)
@@ -743,6 +746,10 @@ class RunContext {
 
   async downStep(task: PlannedTask, step: Step): Promise<StepResult> {
     const hooks = this.hooks(task.id, step.id);
+    // a kind whose CRD is gone has nothing left to delete
+    if (step.when?.type === "crd-exists" && !(await this.guard(step.when, hooks))) {
+      return { skip: { reason: guardReason(step.when), unchanged: true } };
+    }
     switch (step.kind) {
       case "helm-release": {
         const key = `${step.namespace}/${step.release}`;
@@ -768,7 +775,10 @@ class RunContext {
         }
         const { content } = this.applyContent(step);
         const file = await this.writeTmp(`${task.id}-${step.id}-down.yaml`, content);
-        const live = await this.kube.getManifestObjects(file, hooks);
+        const live = await this.kube.getManifestObjects(file, {
+          ...hooks,
+          namespace: step.defaultNamespace,
+        });
         if (live !== undefined && live.length === 0) {
           return { skip: { reason: "nothing to delete", unchanged: true } };
         }

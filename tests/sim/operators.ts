@@ -9,7 +9,10 @@ import type { Sim } from "./mod.ts";
 
 export function modelKialiOperator(sim: Sim): () => void {
   return sim.store.subscribe((e) => {
-    if (e.type !== "ADDED" || e.object.kind !== "Kiali" || !e.object.apiVersion?.startsWith("kiali.io/")) return;
+    if (
+      e.type !== "ADDED" || e.object.kind !== "Kiali" ||
+      !e.object.apiVersion?.startsWith("kiali.io/")
+    ) return;
     const cr = e.object;
     const namespace = cr.metadata.namespace ?? "default";
     queueMicrotask(() => {
@@ -21,7 +24,12 @@ export function modelKialiOperator(sim: Sim): () => void {
           name: "kiali",
           namespace,
           labels: { "app.kubernetes.io/name": "kiali" },
-          ownerReferences: [{ apiVersion: cr.apiVersion, kind: "Kiali", name: cr.metadata.name, uid: cr.metadata.uid }],
+          ownerReferences: [{
+            apiVersion: cr.apiVersion,
+            kind: "Kiali",
+            name: cr.metadata.name,
+            uid: cr.metadata.uid,
+          }],
         },
         spec: {
           replicas: 1,
