@@ -132,7 +132,10 @@ export class Kube {
       this.kubectlArgv("get", "-f", file, ...ns, "--ignore-not-found", "-o", "json"),
       { ...hooks, allowFailure: true },
     );
-    if (r.code !== 0) return undefined;
+    // a kind the server does not know (its CRD is gone) has no objects
+    if (r.code !== 0) {
+      return /no matches for kind|resource mapping not found/.test(r.stderr) ? [] : undefined;
+    }
     const out = r.stdout.trim();
     if (out === "") return [];
     const parsed = JSON.parse(out) as Json;

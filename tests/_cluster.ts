@@ -83,15 +83,18 @@ export async function withCluster(
     repoUrl: repo.url,
     env,
     sim,
-    async run(args, o = {}) {
+    async run(
+      args,
+      o: { env?: Record<string, string>; signal?: AbortSignal; json?: boolean; tty?: boolean } = {},
+    ) {
       const proc = new DenoProcessRunner({ binaries: bins, env: procEnv });
       let out = "";
       let err = "";
-      const code = await main([...args, "--json"], {
+      const code = await main([...args, ...(o.json === false ? [] : ["--json"])], {
         env: { ...env, ...o.env },
         cwd: REPO,
         proc,
-        tty: false,
+        tty: o.tty ?? false,
         signal: o.signal,
         io: { out: (s) => void (out += s), err: (s) => void (err += s) },
       });
