@@ -427,16 +427,16 @@ export class Controllers {
   }
 
   #podState(ready: boolean, fault: ObjectFault | undefined): PodState {
+    // Pods that can never start show it at once, before the workload's status is written,
+    // so a watcher re-reading pods on the next workload event sees them failing.
     if (fault?.fault === "unschedulable") return "unschedulable";
+    if (fault?.fault === "crash-loop") return "crash-loop";
+    if (fault?.fault === "image-pull-backoff") return "image-pull";
     if (!ready) return "pending";
     switch (fault?.fault) {
       case "never-ready":
       case "progress-deadline":
         return "not-ready";
-      case "crash-loop":
-        return "crash-loop";
-      case "image-pull-backoff":
-        return "image-pull";
       default:
         return "ready";
     }

@@ -43,7 +43,7 @@ export const RequestFaultSchema = z.object({
 export const WatchFaultSchema = z.object({
   /** Regular expression tested against the URL path; absent = every watch. */
   path: z.string().optional(),
-  /** Close the stream after this many events (bookmarks not counted). */
+  /** Close the stream after this many events past the initial list (bookmarks not counted). */
   closeAfterEvents: z.number().int().positive().optional(),
   /** Close the stream after this many milliseconds. */
   closeAfterMs: z.number().positive().optional(),

@@ -64,6 +64,7 @@ export class WatchHub {
       (req.namespace === undefined || obj.metadata.namespace === req.namespace) &&
       req.selector(obj);
     let sent = 0;
+    let initial = false;
     let closed = false;
     let unsubscribe: (() => void) | undefined;
     const timers: ReturnType<typeof setTimeout>[] = [];
@@ -87,7 +88,7 @@ export class WatchHub {
     const send = (type: EventType, object: unknown): void => {
       if (closed || !stream) return;
       stream.enqueue(encoder.encode(JSON.stringify({ type, object }) + "\n"));
-      if (type === "BOOKMARK" || type === "ERROR") return;
+      if (type === "BOOKMARK" || type === "ERROR" || initial) return;
       sent++;
       const limit = req.fault?.closeAfterEvents;
       if (limit !== undefined && sent >= limit) handle.close();
@@ -131,11 +132,13 @@ export class WatchHub {
           if (events === "expired" || !/^\d+$/.test(rv)) return expired();
           for (const e of events) deliver(e);
         } else {
+          initial = true;
           for (
             const obj of store.peekList(req.gr, req.type.namespaced ? req.namespace : undefined)
           ) {
             if (inScope(obj)) send("ADDED", as(obj));
           }
+          initial = false;
           if (req.sendInitialEvents && !req.fault?.noInitialEventsEnd && !closed) {
             send("BOOKMARK", {
               kind: req.type.kind,
