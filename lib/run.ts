@@ -169,7 +169,7 @@ export async function runPlan(
   ctx.releases = await readReleases(ctx.kube, options.signal);
   return await ctx.schedule(
     (t) => t.deps,
-    (task) => ctx.runTask(task, false),
+    (task, depOutcomes) => ctx.runTask(task, false, depOutcomes),
   );
 }
 
@@ -187,7 +187,7 @@ export async function downPlan(
   }
   return await ctx.schedule(
     (t) => dependents.get(t.id) ?? [],
-    (task) => ctx.runTask(task, true),
+    (task, depOutcomes) => ctx.runTask(task, true, depOutcomes),
   );
 }
 
@@ -230,7 +230,7 @@ class RunContext {
   /** Ready-driven: a task starts once its own deps are done, up to `concurrency` at once. */
   async schedule(
     depsOf: (t: PlannedTask) => string[],
-    exec: (t: PlannedTask) => Promise<{ outcome: TaskOutcome; reason?: string }>,
+    exec: (t: PlannedTask, depOutcomes: TaskOutcome[]) => Promise<{ outcome: TaskOutcome; reason?: string }>,
   ): Promise<Summary> {
     const start = this.#now();
     const limit = this.options.concurrency ?? 4;
@@ -263,7 +263,7 @@ class RunContext {
         this.emit({ type: "task-start", task: task.id });
         running.set(
           task.id,
-          exec(task).then((r) => {
+          exec(task, deps.map((d) => state.get(d)!.outcome!)).then((r) => {
             const durationMs = this.#now() - t0;
             state.set(task.id, { outcome: r.outcome, durationMs, reason: r.reason });
             this.emit({ type: "task-done", task: task.id, outcome: r.outcome, durationMs });
@@ -319,6 +319,7 @@ class RunContext {
   async runTask(
     task: PlannedTask,
     down: boolean,
+    depOutcomes: TaskOutcome[] = [],
   ): Promise<{ outcome: TaskOutcome; reason?: string }> {
     const steps = down ? [...task.steps].reverse() : task.steps;
     let changed = 0;
@@ -339,7 +340,9 @@ class RunContext {
           if (r.skip.unchanged) unchanged++;
           this.emit({ type: "step-skip", task: task.id, step: step.id, reason: r.skip.reason });
         } else {
-          changed++;
+          // a passing check or a wait changes nothing in the cluster
+          if (r.action === "checked" || r.action === "waited") unchanged++;
+          else changed++;
           this.emit({
             type: "step-done",
             task: task.id,
@@ -364,7 +367,11 @@ class RunContext {
       }
     }
     if (changed > 0) return { outcome: "done" };
-    if (steps.length === 0) return { outcome: "done" };
+    if (steps.length === 0) {
+      // an aggregate reports what its deps did; a task with nothing to do is skipped
+      if (task.deps.length === 0) return { outcome: "skipped", reason: "nothing to do for this config" };
+      return { outcome: depOutcomes.includes("done") ? "done" : "unchanged" };
+    }
     return { outcome: unchanged > 0 ? "unchanged" : "skipped" };
   }
 
