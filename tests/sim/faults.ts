@@ -49,7 +49,7 @@ export const WatchFaultSchema = z.object({
   closeAfterMs: z.number().positive().optional(),
   /** Send no `k8s.io/initial-events-end` bookmark after the initial events. */
   noInitialEventsEnd: z.boolean().optional(),
-  /** Answer a resumed watch (one with a resourceVersion) with a 410 Expired ERROR event. */
+  /** Answer a watch that carries a resourceVersion (a resumption) with a 410 Expired ERROR event. */
   expireOnResume: z.boolean().optional(),
   /** How many matching watches get the fault; absent = all. */
   times: z.number().int().positive().optional(),
@@ -252,11 +252,17 @@ export class FaultSet {
     return undefined;
   }
 
-  /** The watch fault that applies to a watch on this path, if any (counts it). */
-  takeWatch(path: string): WatchFault | undefined {
+  /**
+   * The watch fault that applies to a watch on this path, if any (counts it).
+   * `expireOnResume` faults only match watches that carry a resourceVersion.
+   */
+  takeWatch(path: string, resourceVersion?: string): WatchFault | undefined {
+    const hasRv = resourceVersion !== undefined && resourceVersion !== "" &&
+      resourceVersion !== "0";
     for (const c of this.#watches) {
       const f = c.fault;
       if (f.path && !new RegExp(f.path).test(path)) continue;
+      if (f.expireOnResume && !hasRv) continue;
       if (f.times !== undefined && c.used >= f.times) continue;
       c.used++;
       return f;

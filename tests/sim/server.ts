@@ -23,6 +23,7 @@ import { decodeProtobuf, isProtobuf } from "./protobuf.ts";
 import type { ResourceType } from "./resources.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { parseSelectors } from "./selectors.ts";
+import { toTable, wantsTable } from "./table.ts";
 import type { WatchHub } from "./watch.ts";
 
 /** One logged request. */
@@ -224,6 +225,7 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
     const manager = params.get("fieldManager") ?? undefined;
     const dryRun = params.getAll("dryRun").includes("All");
     const contentType = (req.headers.get("content-type") ?? "").toLowerCase();
+    const table = wantsTable(req.headers.get("accept") ?? "");
     if (name === undefined) {
       if (method === "GET") {
         const selector = parseSelectors(params);
@@ -238,14 +240,25 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
             sendInitialEvents: boolParam(params, "sendInitialEvents"),
             allowBookmarks: boolParam(params, "allowWatchBookmarks"),
             timeoutSeconds: timeout ? Number(timeout) : undefined,
-            fault: deps.faults.takeWatch(url.pathname),
+            transform: table
+              ? (o) => toTable(type, [o], o.metadata.resourceVersion ?? "")
+              : undefined,
+            fault: deps.faults.takeWatch(
+              url.pathname,
+              params.get("resourceVersion") ?? undefined,
+            ),
           });
           return new Response(body, {
             status: 200,
             headers: { "content-type": JSON_TYPE, "cache-control": "no-cache, private" },
           });
         }
-        return json(api.list(type, namespace, selector));
+        const list = api.list(type, namespace, selector);
+        if (table) {
+          const rv = String(rec(list.metadata).resourceVersion);
+          return json(toTable(type, list.items as KubeObject[], rv));
+        }
+        return json(list);
       }
       if (method === "POST") {
         const body = parseBody(await readBody(req), contentType);
@@ -271,6 +284,10 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
       if (status && !type.status) throw notFoundPath();
       switch (method) {
         case "GET":
+          if (table && !status) {
+            const obj = api.get(type, namespace, name);
+            return json(toTable(type, [obj], obj.metadata.resourceVersion ?? ""));
+          }
           return json(api.get(type, namespace, name));
         case "PUT": {
           const body = rec(parseBody(await readBody(req), contentType));

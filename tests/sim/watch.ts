@@ -25,6 +25,8 @@ export interface WatchRequest {
   allowBookmarks: boolean;
   timeoutSeconds?: number;
   fault?: WatchFault;
+  /** Rewrites each event's object (e.g. into a one-row Table for `kubectl get -w`). */
+  transform?: (obj: KubeObject) => unknown;
 }
 
 type EventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
@@ -93,7 +95,10 @@ export class WatchHub {
       const limit = req.fault?.closeAfterEvents;
       if (limit !== undefined && sent >= limit) handle.close();
     };
-    const as = (obj: KubeObject): KubeObject => ({ ...obj, apiVersion, kind: req.type.kind });
+    const as = (obj: KubeObject): unknown => {
+      const out = { ...obj, apiVersion, kind: req.type.kind };
+      return req.transform ? req.transform(out) : out;
+    };
     const deliver = (e: StoreEvent): void => {
       if (e.gr !== req.gr) return;
       if (e.type === "ADDED") {
@@ -125,9 +130,10 @@ export class WatchHub {
         stream = controller;
         active.add(handle);
         const rv = req.resourceVersion;
-        const resuming = !req.sendInitialEvents && rv !== undefined && rv !== "" && rv !== "0";
+        const hasRv = rv !== undefined && rv !== "" && rv !== "0";
+        if (req.fault?.expireOnResume && hasRv) return expired();
+        const resuming = !req.sendInitialEvents && hasRv;
         if (resuming) {
-          if (req.fault?.expireOnResume) return expired();
           const events = store.eventsSince(Number(rv));
           if (events === "expired" || !/^\d+$/.test(rv)) return expired();
           for (const e of events) deliver(e);
