@@ -230,7 +230,10 @@ class RunContext {
   /** Ready-driven: a task starts once its own deps are done, up to `concurrency` at once. */
   async schedule(
     depsOf: (t: PlannedTask) => string[],
-    exec: (t: PlannedTask, depOutcomes: TaskOutcome[]) => Promise<{ outcome: TaskOutcome; reason?: string }>,
+    exec: (
+      t: PlannedTask,
+      depOutcomes: TaskOutcome[],
+    ) => Promise<{ outcome: TaskOutcome; reason?: string }>,
   ): Promise<Summary> {
     const start = this.#now();
     const limit = this.options.concurrency ?? 4;
@@ -369,7 +372,9 @@ class RunContext {
     if (changed > 0) return { outcome: "done" };
     if (steps.length === 0) {
       // an aggregate reports what its deps did; a task with nothing to do is skipped
-      if (task.deps.length === 0) return { outcome: "skipped", reason: "nothing to do for this config" };
+      if (task.deps.length === 0) {
+        return { outcome: "skipped", reason: "nothing to do for this config" };
+      }
       return { outcome: depOutcomes.includes("done") ? "done" : "unchanged" };
     }
     return { outcome: unchanged > 0 ? "unchanged" : "skipped" };
