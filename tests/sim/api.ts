@@ -290,7 +290,12 @@ export class Api {
     if (Array.isArray(next.metadata.managedFields) && next.metadata.managedFields.length === 0) {
       delete next.metadata.managedFields;
     }
-    if (ctx.dryRun) return this.#as(type, next);
+    if (ctx.dryRun) {
+      if (old?.metadata.resourceVersion) {
+        next.metadata.resourceVersion = old.metadata.resourceVersion;
+      }
+      return this.#as(type, next);
+    }
     const stored = this.store.write(typeKey(type), next, source);
     if (stored.metadata.deletionTimestamp && this.#finalized(type, stored)) {
       this.#remove(type, stored, source, "Background");

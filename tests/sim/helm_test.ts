@@ -265,3 +265,12 @@ Deno.test("helm's wait survives watches that the server keeps closing", async ()
     assertEquals((d.status as Rec).readyReplicas, 1);
   }, { readyDelays: { "apps/Deployment/flaky-web": 600 } });
 });
+
+Deno.test("a post-install hook Job runs to completion and is deleted", async () => {
+  await withHelm(async (sim, t) => {
+    const r = await t.helm(install("hooked", "--timeout", "30s", "--set", "hookJob.enabled=true"));
+    assertEquals(r.code, 0, r.output);
+    assert(sim.requests.count({ path: "/namespaces/apps/jobs(/hooked-migrate)?$" }) >= 1);
+    assertEquals(sim.get("batch/v1", "Job", "apps", "hooked-migrate"), undefined);
+  });
+});

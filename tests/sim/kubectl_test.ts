@@ -409,3 +409,98 @@ Deno.test("CrashLoopBackOff, ImagePullBackOff and Unschedulable pods show their 
     },
   });
 });
+
+Deno.test("kubectl create sends protobuf Namespaces, ConfigMaps and Secrets, which are decoded", async () => {
+  await withKube(async (sim, t) => {
+    for (
+      const args of [
+        ["create", "namespace", "p"],
+        ["create", "configmap", "c", "-n", "p", "--from-literal=a=b"],
+        ["create", "secret", "generic", "s", "-n", "p", "--from-literal=k=v"],
+      ]
+    ) {
+      const r = await t.kubectl(args);
+      assertEquals(r.code, 0, r.output);
+    }
+    assertEquals((sim.get("v1", "ConfigMap", "p", "c")!.data as Rec).a, "b");
+    assertEquals((sim.get("v1", "Secret", "p", "s")!.data as Rec).k, "dg==");
+    const protobuf = sim.requests.list({ method: "POST" }).filter((e) =>
+      e.contentType.includes("protobuf")
+    );
+    assertEquals(protobuf.length, 3);
+  });
+});
+
+Deno.test("client-side kubectl apply and kubectl diff work against the simulator", async () => {
+  await withKube(async (_sim, t) => {
+    const cm = (v: string): string =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: csa, namespace: default}\ndata: {k: "${v}"}\n`;
+    const created = await t.kubectl(["apply", "-f", "-"], { stdin: cm("1") });
+    assertEquals(created.code, 0, created.output);
+    assertStringIncludes(created.stdout, "configmap/csa created");
+    const diff = await t.kubectl(["diff", "--server-side", "--force-conflicts", "-f", "-"], {
+      stdin: cm("2"),
+    });
+    assertEquals(diff.code, 1, diff.output);
+    assertStringIncludes(diff.stdout, '+  k: "2"');
+    const configured = await t.kubectl(["apply", "-f", "-"], { stdin: cm("2") });
+    assertEquals(configured.code, 0, configured.output);
+    assertStringIncludes(configured.stdout, "configmap/csa configured");
+    const same = await t.kubectl(["diff", "--server-side", "-f", "-"], { stdin: cm("2") });
+    assertEquals(same.code, 0, same.output);
+  });
+});
+
+Deno.test("aggregated discovery answers kubectl without per-group requests", async () => {
+  await withKube(async (sim, t) => {
+    const r = await t.kubectl(["api-resources", "-o", "name"]);
+    assertEquals(r.code, 0, r.output);
+    assertStringIncludes(r.stdout, "deployments.apps");
+    const apply = await t.kubectl(["apply", "--server-side", "-f", "-"], { stdin: MULTI });
+    assertEquals(apply.code, 0, apply.output);
+    assertEquals(sim.requests.count({ path: "^/apis/[^/]+/[^/]+$" }), 0);
+  }, { aggregatedDiscovery: true });
+});
+
+Deno.test("Jobs complete or fail, and kubectl wait sees the condition", async () => {
+  await withKube(async (_sim, t) => {
+    const job = (name: string): string =>
+      `apiVersion: batch/v1\nkind: Job\nmetadata: {name: ${name}, namespace: default}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: "registry.invalid/job:1"}]\n`;
+    assertEquals(
+      (await t.kubectl(["apply", "--server-side", "-f", "-"], {
+        stdin: `${job("ok")}---\n${job("bad")}`,
+      })).code,
+      0,
+    );
+    const done = await t.kubectl(["wait", "--for=condition=complete", "job/ok", "--timeout=10s"]);
+    assertEquals(done.code, 0, done.output);
+    const failed = await t.kubectl(["wait", "--for=condition=failed", "job/bad", "--timeout=10s"]);
+    assertEquals(failed.code, 0, failed.output);
+    const pods = await t.json(["get", "pods", "-l", "job-name=ok"]);
+    assertEquals((pods.items as KubeObject[]).map((p) => (p.status as Rec).phase), ["Succeeded"]);
+  }, { faults: { objects: [{ kind: "Job", name: "bad", fault: "job-failed" }] } });
+});
+
+Deno.test("request latency delays answers and a 410 on re-watch makes clients relist", async () => {
+  await withKube(async (sim, t) => {
+    sim.faults.set({
+      requests: [{ method: "GET", path: "^/api/v1/namespaces/default$", latencyMs: 400 }],
+    });
+    const slow = await t.kubectl(["get", "ns", "default"]);
+    assertEquals(slow.code, 0, slow.output);
+    assert(slow.ms >= 400, `took ${slow.ms} ms`);
+    sim.faults.set({
+      watches: [
+        { path: "deployments$", expireOnResume: true, times: 2 },
+        { path: "deployments$", closeAfterMs: 200 },
+      ],
+    });
+    assertEquals(
+      (await t.kubectl(["apply", "--server-side", "-f", "-"], { stdin: MULTI })).code,
+      0,
+    );
+    const r = await t.kubectl(["rollout", "status", "deploy/web", "-n", "shop", "--timeout=20s"]);
+    assertEquals(r.code, 0, r.output);
+    assert(sim.faults.snapshot().fired.watches[0] >= 1, "no watch was expired");
+  }, { readyDelays: { "shop/Deployment/web": 1500 } });
+});
