@@ -230,3 +230,33 @@ Deno.test("the probe policy is applied in auto mode only when a default-deny pol
     });
   });
 });
+
+Deno.test("down keeps CRDs unless --purge-crds, and removes ambient labels and waypoints first", async () => {
+  await withCluster(async (c) => {
+    const env = { BOOKINFO_FLAVOUR: "gateway-api", BOOKINFO_WAYPOINT: "true" };
+    const up = await c.run(["bookinfo"], { env });
+    assertEquals(up.code, 0, up.err);
+    const crd = (): unknown =>
+      c.sim.get(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        undefined,
+        "gateways.gateway.networking.k8s.io",
+      );
+    assert(crd());
+    const down = await c.run(["down", "bookinfo", "--yes"], { env });
+    assertEquals(down.code, 0, down.err);
+    const order = down.events.filter((e) => e.type === "step-done").map((e) =>
+      `${(e as { task: string }).task}/${(e as { step: string }).step}`
+    );
+    assertEquals(order.slice(0, 3), [
+      "bookinfo/use-waypoint",
+      "bookinfo/waypoint",
+      "bookinfo/route",
+    ]);
+    assert(crd(), "Gateway API CRDs must be kept");
+    const purge = await c.run(["down", "gateway-api", "--only", "--yes", "--purge-crds"], { env });
+    assertEquals(purge.code, 0, purge.err);
+    assertEquals(crd(), undefined);
+  });
+});
