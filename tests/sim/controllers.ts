@@ -117,6 +117,7 @@ export class Controllers {
   #lbAssigned = new Map<string, string>();
   #lbNext = 0;
   #podIp = 10;
+  #nextNode = 0;
   #eventSeq = 0;
   #unsubscribe: (() => void) | undefined;
   /** Errors thrown by reconcilers (kept for tests to inspect). */
@@ -482,7 +483,8 @@ export class Controllers {
     };
     if (Object.keys(pod.metadata.annotations ?? {}).length === 0) delete pod.metadata.annotations;
     const spec = rec(pod.spec);
-    const node = nodeName ?? this.#nodes()[0]?.metadata.name;
+    const nodes = this.#nodes();
+    const node = nodeName ?? nodes[this.#nextNode++ % Math.max(1, nodes.length)]?.metadata.name;
     if (state !== "unschedulable" && node) spec.nodeName = node;
     pod.status = this.#podStatus(pod, state, fault, undefined);
     const created = this.#api.controllerCreate(podType, pod);
@@ -923,7 +925,7 @@ export class Controllers {
     const fault = this.#api.faults.forObject(d);
     const spec = rec(d.spec);
     const status = rec(d.status);
-    if (fault?.fault === "stale-generation" && status.observedGeneration !== undefined) return;
+    if (this.#stale(fault, status, d)) return;
     const replicas = num(spec.replicas, 1);
     const template = rec(spec.template);
     const hash = shortHash(template, 10);
@@ -1085,6 +1087,12 @@ export class Controllers {
     );
   }
 
+  /** With `stale-generation`, a workload stops observing spec changes after its first generation. */
+  #stale(fault: ObjectFault | undefined, status: Rec, obj: KubeObject): boolean {
+    return fault?.fault === "stale-generation" && status.observedGeneration !== undefined &&
+      status.observedGeneration !== obj.metadata.generation;
+  }
+
   #namedPods(
     prefix: string,
     count: number,
@@ -1147,13 +1155,16 @@ export class Controllers {
     if (!ds || ds.metadata.deletionTimestamp) return;
     const fault = this.#api.faults.forObject(ds);
     const status = rec(ds.status);
-    if (fault?.fault === "stale-generation" && status.observedGeneration !== undefined) return;
+    if (this.#stale(fault, status, ds)) return;
     const spec = rec(ds.spec);
     const template = rec(spec.template);
     const hash = shortHash(template, 10);
     const rollout = this.#ready("daemonset", ds, hash);
     const podState = this.#podState(rollout.ready, fault);
-    const nodes = this.#nodes();
+    const selector = rec(rec(template.spec).nodeSelector);
+    const nodes = this.#nodes().filter((n) =>
+      Object.entries(selector).every(([k, v]) => n.metadata.labels?.[k] === v)
+    );
     const labels = {
       ...(rec(rec(template.metadata).labels) as Record<string, string>),
       "controller-revision-hash": hash,
@@ -1194,7 +1205,7 @@ export class Controllers {
     if (!sts || sts.metadata.deletionTimestamp) return;
     const fault = this.#api.faults.forObject(sts);
     const status = rec(sts.status);
-    if (fault?.fault === "stale-generation" && status.observedGeneration !== undefined) return;
+    if (this.#stale(fault, status, sts)) return;
     const spec = rec(sts.spec);
     const replicas = num(spec.replicas, 1);
     const template = rec(spec.template);

@@ -504,3 +504,41 @@ Deno.test("request latency delays answers and a 410 on re-watch makes clients re
     assert(sim.faults.snapshot().fired.watches[0] >= 1, "no watch was expired");
   }, { readyDelays: { "shop/Deployment/web": 1500 } });
 });
+
+Deno.test("progress deadline, stale observedGeneration and a never-Established CRD show in kubectl", async () => {
+  await withKube(async (sim, t) => {
+    const deploy = (name: string, image: string): string =>
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: ${name}, namespace: default}\nspec:\n  selector: {matchLabels: {app: ${name}}}\n  template:\n    metadata: {labels: {app: ${name}}}\n    spec: {containers: [{name: c, image: "${image}"}]}\n`;
+    const apply = (stdin: string): Promise<{ code: number }> =>
+      t.kubectl(["apply", "--server-side", "-f", "-"], { stdin });
+    assertEquals(
+      (await apply(`${deploy("late", "i:1")}---\n${deploy("stale", "i:1")}---\n${CRD}`)).code,
+      0,
+    );
+    const late = await t.kubectl(["rollout", "status", "deploy/late", "--timeout=10s"]);
+    assertEquals(late.code, 1, late.output);
+    assertStringIncludes(late.stderr, 'deployment "late" exceeded its progress deadline');
+    assertEquals((await t.kubectl(["rollout", "status", "deploy/stale", "--timeout=10s"])).code, 0);
+    assertEquals((await apply(deploy("stale", "i:2"))).code, 0);
+    const stale = await t.kubectl(["rollout", "status", "deploy/stale", "--timeout=1s"]);
+    assertEquals(stale.code, 1, stale.output);
+    assertStringIncludes(stale.stdout, "Waiting for deployment spec update to be observed");
+    const crd = await t.kubectl([
+      "wait",
+      "--for=condition=Established",
+      "crd/gadgets.example.com",
+      "--timeout=1s",
+    ]);
+    assertEquals(crd.code, 1, crd.output);
+    assertStringIncludes(crd.stderr, "timed out waiting for the condition");
+    assertEquals(sim.registry.find("example.com", "v1", "gadgets"), undefined);
+  }, {
+    faults: {
+      objects: [
+        { kind: "Deployment", name: "late", fault: "progress-deadline" },
+        { kind: "Deployment", name: "stale", fault: "stale-generation" },
+        { kind: "CustomResourceDefinition", fault: "never-established" },
+      ],
+    },
+  });
+});

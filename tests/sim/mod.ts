@@ -95,7 +95,7 @@ export interface SimOptions {
   workloads?: boolean;
   /** Addresses for LoadBalancer Services (default 127.0.0.2, 127.0.0.3, ...). */
   loadBalancerIps?: string[];
-  /** How many change events are kept for watch resumption (default 20000). */
+  /** How many change events are kept for watch resumption (default 5000). */
   maxEvents?: number;
 }
 

@@ -43,7 +43,7 @@ export class Store {
   #subscribers = new Set<(event: StoreEvent) => void>();
 
   constructor(options: { maxEvents?: number } = {}) {
-    this.#maxEvents = options.maxEvents ?? 20_000;
+    this.#maxEvents = options.maxEvents ?? 5_000;
   }
 
   /** The latest resourceVersion. */
