@@ -274,3 +274,16 @@ Deno.test("a post-install hook Job runs to completion and is deleted", async () 
     assertEquals(sim.get("batch/v1", "Job", "apps", "hooked-migrate"), undefined);
   });
 });
+
+Deno.test("helm with --server-side=false installs and upgrades through strategic merge patches", async () => {
+  await withHelm(async (sim, t) => {
+    const first = await t.helm(install("csa", "--server-side=false", "--timeout", "30s"));
+    assertEquals(first.code, 0, first.output);
+    const second = await t.helm(
+      install("csa", "--server-side=false", "--timeout", "30s", "--set", "message=two"),
+    );
+    assertEquals(second.code, 0, second.output);
+    assertEquals((sim.get("v1", "ConfigMap", "apps", "csa-config")!.data as Rec).message, "two");
+    assert(sim.requests.count({ method: "PATCH", path: "/configmaps/csa-config$" }) >= 1);
+  });
+});

@@ -249,7 +249,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const serverVersion = options.serverVersion ?? "v1.35.0";
   const random = seededRandom(options.seed ?? 0x5eed);
   const errors: unknown[] = [];
-  const store = new Store({ maxEvents: options.maxEvents });
+  const store = new Store({ maxEvents: options.maxEvents, onError: (e) => errors.push(e) });
   const registry = new Registry(builtinTypes());
   const parsedFaults = parseFaults(options.faults ?? {}, "startSim faults");
   const faults = new FaultSet(parsedFaults);

@@ -420,7 +420,18 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
 
   async function control(req: Request, url: URL): Promise<Response> {
     const path = url.pathname.slice("/__sim".length);
-    if (path === "/requests" && req.method === "GET") return json(requests.list());
+    if ((path === "/requests" || path === "/requests/count") && req.method === "GET") {
+      const q = url.searchParams;
+      const filter: RequestFilter = {
+        method: q.get("method") ?? undefined,
+        path: q.get("path") ?? undefined,
+        query: q.get("query") ?? undefined,
+        userAgent: q.get("userAgent") ?? undefined,
+        status: q.has("status") ? Number(q.get("status")) : undefined,
+      };
+      const entries = requests.list(filter);
+      return json(path === "/requests" ? entries : { count: entries.length });
+    }
     if (path === "/reset-log" && req.method === "POST") {
       requests.reset();
       return json({ ok: true });

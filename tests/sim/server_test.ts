@@ -512,6 +512,9 @@ Deno.test("request faults fire N times with Retry-After, and the request log cou
     assertEquals(sim.requests.count({ status: 429 }), 1);
     const log = await (await fetch(`${sim.url}/__sim/requests`)).json();
     assertEquals(log.length, 2);
+    const counted = await (await fetch(`${sim.url}/__sim/requests/count?method=GET&status=429`))
+      .json();
+    assertEquals(counted, { count: 1 });
     await (await fetch(`${sim.url}/__sim/reset-log`, { method: "POST" })).body?.cancel();
     assertEquals(sim.requests.count(), 0);
   });

@@ -42,8 +42,11 @@ export class Store {
   #maxEvents: number;
   #subscribers = new Set<(event: StoreEvent) => void>();
 
-  constructor(options: { maxEvents?: number } = {}) {
+  #onError: (error: unknown) => void;
+
+  constructor(options: { maxEvents?: number; onError?: (error: unknown) => void } = {}) {
     this.#maxEvents = options.maxEvents ?? 5_000;
+    this.#onError = options.onError ?? (() => {});
   }
 
   /** The latest resourceVersion. */
@@ -167,8 +170,9 @@ export class Store {
     for (const fn of [...this.#subscribers]) {
       try {
         fn(event);
-      } catch {
+      } catch (error) {
         // a subscriber's failure must not break the write
+        this.#onError(error);
       }
     }
   }
