@@ -29,6 +29,7 @@ import {
 } from "./object.ts";
 import { compareVersions, type ResourceType } from "./resources.ts";
 import type { Scheduler } from "./scheduler.ts";
+import { type PodState, podStatus } from "./pod_status.ts";
 import type { StoreEvent } from "./store.ts";
 
 /** Readiness timing. */
@@ -48,16 +49,6 @@ export interface ControllerOptions {
   /** Run the workload controllers (default true). Namespaces, CRDs and GC always run. */
   workloads?: boolean;
 }
-
-type PodState =
-  | "pending"
-  | "ready"
-  | "not-ready"
-  | "crash-loop"
-  | "image-pull"
-  | "unschedulable"
-  | "succeeded"
-  | "failed";
 
 interface Rollout {
   revision: string;
@@ -509,233 +500,13 @@ export class Controllers {
     fault: ObjectFault | undefined,
     previous: Rec | undefined,
   ): Rec {
-    const now = nowIso();
-    const prev = previous ?? rec(pod.status);
-    const spec = rec(pod.spec);
-    const containers = arr(spec.containers).filter(isRec);
-    const nodeName = str(spec.nodeName);
-    const base: Rec = { qosClass: "BestEffort" };
-    const podIp = str(prev.podIP) ||
-      `10.244.${Math.floor(this.#podIp / 250) % 250}.${(this.#podIp++ % 250) + 1}`;
-    const started = str(prev.startTime, now);
-    const cond = (
-      type: string,
-      status: "True" | "False",
-      reason?: string,
-      message?: string,
-    ): Rec => {
-      const old = arr(prev.conditions).filter(isRec).find((c) => c.type === type);
-      const out: Rec = {
-        type,
-        status,
-        lastProbeTime: null,
-        lastTransitionTime: old && old.status === status ? old.lastTransitionTime : now,
-      };
-      if (reason) out.reason = reason;
-      if (message) out.message = message;
-      return out;
-    };
-    const image = (c: Rec): string => str(c.image, "registry.invalid/none");
-    const containerStatus = (c: Rec, st: Rec, ready: boolean, extra: Rec = {}): Rec => ({
-      name: str(c.name),
-      image: image(c),
-      imageID: ready || st.running ? `${image(c)}@sha256:${shortHash(image(c), 16)}` : "",
-      containerID: st.running || st.terminated
-        ? `containerd://${shortHash([pod.metadata.uid, c.name], 24)}`
-        : undefined,
-      ready,
-      started: st.running !== undefined,
-      restartCount: 0,
-      state: st,
-      ...extra,
+    return podStatus(pod, state, {
+      fault,
+      previous,
+      hostIP: this.#nodeAddress(str(rec(pod.spec).nodeName)),
+      podIP: () => `10.244.${Math.floor(this.#podIp / 250) % 250}.${(this.#podIp++ % 250) + 1}`,
+      nodeCount: this.#nodes().length,
     });
-    switch (state) {
-      case "unschedulable": {
-        const nodes = this.#nodes().length || 1;
-        return {
-          ...base,
-          phase: "Pending",
-          conditions: [cond(
-            "PodScheduled",
-            "False",
-            "Unschedulable",
-            fault?.message ??
-              `0/${nodes} nodes are available: ${nodes} Insufficient cpu. preemption: 0/${nodes} nodes are available: ${nodes} No preemption victims found for incoming pod.`,
-          )],
-        };
-      }
-      case "pending":
-        return {
-          ...base,
-          phase: "Pending",
-          hostIP: this.#nodeAddress(nodeName),
-          startTime: started,
-          conditions: [
-            cond("PodReadyToStartContainers", "False"),
-            cond("Initialized", "True"),
-            cond(
-              "Ready",
-              "False",
-              "ContainersNotReady",
-              `containers with unready status: [${containers.map((c) => c.name).join(" ")}]`,
-            ),
-            cond(
-              "ContainersReady",
-              "False",
-              "ContainersNotReady",
-              `containers with unready status: [${containers.map((c) => c.name).join(" ")}]`,
-            ),
-            cond("PodScheduled", "True"),
-          ],
-          containerStatuses: containers.map((c) =>
-            containerStatus(c, { waiting: { reason: "ContainerCreating" } }, false)
-          ),
-        };
-      case "image-pull":
-        return {
-          ...base,
-          phase: "Pending",
-          hostIP: this.#nodeAddress(nodeName),
-          podIP: podIp,
-          podIPs: [{ ip: podIp }],
-          startTime: started,
-          conditions: [
-            cond("PodReadyToStartContainers", "True"),
-            cond("Initialized", "True"),
-            cond(
-              "Ready",
-              "False",
-              "ContainersNotReady",
-              `containers with unready status: [${containers.map((c) => c.name).join(" ")}]`,
-            ),
-            cond(
-              "ContainersReady",
-              "False",
-              "ContainersNotReady",
-              `containers with unready status: [${containers.map((c) => c.name).join(" ")}]`,
-            ),
-            cond("PodScheduled", "True"),
-          ],
-          containerStatuses: containers.map((c) =>
-            containerStatus(c, {
-              waiting: {
-                reason: "ImagePullBackOff",
-                message: `Back-off pulling image "${image(c)}"`,
-              },
-            }, false)
-          ),
-        };
-      case "crash-loop": {
-        const restarts = fault?.restartCount ?? 5;
-        return {
-          ...base,
-          phase: "Running",
-          hostIP: this.#nodeAddress(nodeName),
-          podIP: podIp,
-          podIPs: [{ ip: podIp }],
-          startTime: started,
-          conditions: [
-            cond("PodReadyToStartContainers", "True"),
-            cond("Initialized", "True"),
-            cond(
-              "Ready",
-              "False",
-              "ContainersNotReady",
-              `containers with unready status: [${containers.map((c) => c.name).join(" ")}]`,
-            ),
-            cond(
-              "ContainersReady",
-              "False",
-              "ContainersNotReady",
-              `containers with unready status: [${containers.map((c) => c.name).join(" ")}]`,
-            ),
-            cond("PodScheduled", "True"),
-          ],
-          containerStatuses: containers.map((c) =>
-            containerStatus(
-              c,
-              {
-                waiting: {
-                  reason: "CrashLoopBackOff",
-                  message:
-                    `back-off 5m0s restarting failed container=${c.name} pod=${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
-                },
-              },
-              false,
-              {
-                restartCount: restarts,
-                lastState: {
-                  terminated: {
-                    exitCode: 1,
-                    reason: "Error",
-                    message: fault?.message,
-                    startedAt: started,
-                    finishedAt: now,
-                    containerID: `containerd://${shortHash([pod.metadata.uid, c.name], 24)}`,
-                  },
-                },
-              },
-            )
-          ),
-        };
-      }
-      case "ready":
-      case "not-ready": {
-        const ready = state === "ready";
-        const notReady = `containers with unready status: [${
-          containers.map((c) => c.name).join(" ")
-        }]`;
-        return {
-          ...base,
-          phase: "Running",
-          hostIP: this.#nodeAddress(nodeName),
-          podIP: podIp,
-          podIPs: [{ ip: podIp }],
-          startTime: started,
-          conditions: [
-            cond("PodReadyToStartContainers", "True"),
-            cond("Initialized", "True"),
-            ready ? cond("Ready", "True") : cond("Ready", "False", "ContainersNotReady", notReady),
-            ready
-              ? cond("ContainersReady", "True")
-              : cond("ContainersReady", "False", "ContainersNotReady", notReady),
-            cond("PodScheduled", "True"),
-          ],
-          containerStatuses: containers.map((c) =>
-            containerStatus(c, { running: { startedAt: started } }, ready)
-          ),
-        };
-      }
-      case "succeeded":
-      case "failed": {
-        const ok = state === "succeeded";
-        return {
-          ...base,
-          phase: ok ? "Succeeded" : "Failed",
-          hostIP: this.#nodeAddress(nodeName),
-          podIP: podIp,
-          podIPs: [{ ip: podIp }],
-          startTime: started,
-          conditions: [
-            cond("PodReadyToStartContainers", "False"),
-            cond("Initialized", "True"),
-            cond("Ready", "False", "PodCompleted"),
-            cond("ContainersReady", "False", "PodCompleted"),
-            cond("PodScheduled", "True"),
-          ],
-          containerStatuses: containers.map((c) =>
-            containerStatus(c, {
-              terminated: {
-                exitCode: ok ? 0 : 1,
-                reason: ok ? "Completed" : "Error",
-                startedAt: started,
-                finishedAt: now,
-              },
-            }, false)
-          ),
-        };
-      }
-    }
   }
 
   #setPodState(pod: KubeObject, state: PodState, fault: ObjectFault | undefined): void {
