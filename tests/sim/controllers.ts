@@ -24,6 +24,7 @@ import {
   randomSuffix,
   type Rec,
   rec,
+  seededRandom,
   shortHash,
   str,
 } from "./object.ts";
@@ -42,8 +43,14 @@ export interface ControllerOptions {
   readyDelays?: Record<string, number>;
   /** Delay by a function; undefined falls through to the defaults. */
   readyDelay?: (obj: KubeObject) => number | undefined;
-  /** Relative jitter applied to every delay, e.g. 0.1 for ±10 %. */
+  /**
+   * Relative jitter applied to every delay, e.g. 0.1 for ±10 %. It is drawn
+   * from `seed` and the object's namespace, kind and name, so the same object
+   * gets the same delay in every run whatever the order of events.
+   */
   jitter?: number;
+  /** Seed of the jitter (default 0). */
+  seed?: number;
   /** Addresses handed to LoadBalancer Services, in order. */
   loadBalancerIps?: string[];
   /** Run the workload controllers (default true). Namespaces, CRDs and GC always run. */
@@ -129,6 +136,7 @@ export class Controllers {
       readyDelays: options.readyDelays ?? {},
       readyDelay: options.readyDelay,
       jitter: options.jitter ?? 0,
+      seed: options.seed ?? 0,
       loadBalancerIps: options.loadBalancerIps ??
         Array.from({ length: 200 }, (_, i) => `127.0.0.${i + 2}`),
       workloads: options.workloads ?? true,
@@ -166,7 +174,10 @@ export class Controllers {
             : this.#options.readyAfterMs);
     const jitter = this.#options.jitter;
     if (!jitter || base <= 0) return base;
-    return Math.max(0, Math.round(base * (1 + jitter * (2 * this.#random() - 1))));
+    const unit = seededRandom(
+      Number.parseInt(shortHash([this.#options.seed, ns, obj.kind, name], 6), 36) >>> 0,
+    )();
+    return Math.max(0, Math.round(base * (1 + jitter * (2 * unit - 1))));
   }
 
   #type(group: string, resource: string): ResourceType {

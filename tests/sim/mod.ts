@@ -77,7 +77,7 @@ export interface SimOptions {
   readyDelays?: Record<string, number>;
   /** Delays by function; return undefined to fall through. */
   readyDelay?: (obj: KubeObject) => number | undefined;
-  /** Relative jitter on every delay (0.1 = ±10 %), from `seed`. */
+  /** Relative jitter on every delay (0.1 = ±10 %), fixed per object by `seed`. */
   jitter?: number;
   /** Seed of the simulator's PRNG (names, jitter). Default fixed. */
   seed?: number;
@@ -261,6 +261,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     readyDelays: options.readyDelays,
     readyDelay: options.readyDelay,
     jitter: options.jitter,
+    seed: options.seed,
     loadBalancerIps: options.loadBalancerIps,
     workloads: options.workloads,
   });

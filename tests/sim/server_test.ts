@@ -636,3 +636,28 @@ Deno.test("deno task sim prints one ready line and exits 0 on SIGTERM", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("jittered delays are fixed per object and seed, whatever the order", async () => {
+  const delays = async (seed: number, order: string[]): Promise<Record<string, number>> => {
+    const sim = await startSim({ readyAfterMs: 1000, jitter: 0.1, seed, workloads: false });
+    try {
+      const out: Record<string, number> = {};
+      for (const name of order) {
+        out[name] = sim.controllers.delayFor({
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          metadata: { name, namespace: "default" },
+        });
+      }
+      return out;
+    } finally {
+      await sim.close();
+    }
+  };
+  const a = await delays(7, ["x", "y", "z"]);
+  const b = await delays(7, ["z", "y", "x"]);
+  assertEquals(a, b);
+  for (const v of Object.values(a)) assert(v >= 900 && v <= 1100, `delay ${v}`);
+  assert(new Set(Object.values(a)).size > 1, "no jitter");
+  assert(JSON.stringify(await delays(8, ["x", "y", "z"])) !== JSON.stringify(a), "seed ignored");
+});
