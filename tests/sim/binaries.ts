@@ -130,12 +130,23 @@ async function tryLock(path: string): Promise<boolean> {
     if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
     try {
       const info = await Deno.stat(path);
-      if (info.mtime && Date.now() - info.mtime.getTime() > LOCK_STALE_MS) {
-        await Deno.remove(path).catch(() => {});
-      }
+      const pid = Number((await Deno.readTextFile(path)).trim());
+      const holderGone = Number.isInteger(pid) && pid > 0 && !(await exists(`/proc/${pid}`)) &&
+        (await exists("/proc/self"));
+      const old = info.mtime !== null && Date.now() - info.mtime.getTime() > LOCK_STALE_MS;
+      if (holderGone || old) await Deno.remove(path).catch(() => {});
     } catch {
       // gone meanwhile
     }
+    return false;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
     return false;
   }
 }

@@ -115,9 +115,16 @@ Deno.test("helm installs from a loopback chart repository with --repo and --vers
         "--wait",
         "--timeout",
         "30s",
+        "--labels",
+        "meshup.dev/fingerprint=abc123",
       ]);
       assertEquals(r.code, 0, r.output);
       assert(sim.get("apps/v1", "DaemonSet", "apps", "fromrepo-agent"));
+      const secrets = await t.json(["get", "secrets", "-A", "-l", "owner=helm"]);
+      const labels = (secrets.items as KubeObject[]).map((s) => s.metadata.labels ?? {});
+      assertEquals(labels.map((l) => [l.name, l.status, l["meshup.dev/fingerprint"]]), [
+        ["fromrepo", "deployed", "abc123"],
+      ]);
       const missing = await t.helm([
         "upgrade",
         "--install",
