@@ -1,3 +1,0 @@
-import { parse } from "yaml";
-import { z } from "zod";
-console.log(parse("a: 1"), z.string().parse("x"));
