@@ -4,7 +4,10 @@
  */
 import { buildPlan } from "./lib/build.ts";
 import { type CliOptions, parseArgs } from "./lib/cli.ts";
-import { loadConfig } from "./lib/config.ts";
+import { checksExitCode, formatChecks } from "./lib/checks.ts";
+import { type Config, loadConfig } from "./lib/config.ts";
+import { runDoctor } from "./lib/doctor.ts";
+import { runVerify } from "./lib/verify.ts";
 import { toDot, toMermaid, validateGraph } from "./lib/dag.ts";
 import { describePlan } from "./lib/describe.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, InputError } from "./lib/errors.ts";
@@ -80,6 +83,9 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
       return EXIT_OK;
     }
     const { config } = await loadConfig({ file: cli.config, env, cwd });
+    if (cli.command === "doctor" || cli.command === "verify") {
+      return await checks(cli, config, { env, io, options });
+    }
     if (cli.fix) config.cilium.mode = "fix";
     const root = options.root ?? ROOT;
     const plan = buildPlan(tasks, cli.target, {
@@ -126,9 +132,7 @@ async function execute(
     redactor,
     ...(o.options.io ? { write: o.io.out, writeError: o.io.err } : {}),
   });
-  const proc = o.options.proc ?? new DenoProcessRunner({
-    binaries: { kubectl: o.env.MESHUP_KUBECTL ?? "kubectl", helm: o.env.MESHUP_HELM ?? "helm" },
-  });
+  const proc = processRunner(o.env, o.options);
   const kube = new Kube({ proc, target: cli.context ? { context: cli.context } : {}, redactor });
   const controller = new AbortController();
   o.options.signal?.addEventListener("abort", () => controller.abort(), { once: true });
@@ -199,6 +203,59 @@ async function execute(
     Deno.removeSignalListener("SIGINT", onSigint);
     output.close();
   }
+}
+
+/** `doctor` (preflight) and `verify` (proof): read-only checks, exit 1 on any fail. */
+async function checks(
+  cli: CliOptions,
+  config: Config,
+  o: { env: Record<string, string | undefined>; io: Io; options: MainOptions },
+): Promise<number> {
+  const kube = new Kube({
+    proc: processRunner(o.env, o.options),
+    target: cli.context ? { context: cli.context } : {},
+    redactor: new Redactor(),
+  });
+  try {
+    const results = cli.command === "doctor"
+      ? await runDoctor(kube, config)
+      : await runVerify(kube, config, {
+        ...(cli.address ? { address: cli.address } : {}),
+        ...(cli.host ? { host: cli.host } : {}),
+        ...(cli.timeoutSeconds ? { timeoutMs: cli.timeoutSeconds * 1000 } : {}),
+      });
+    o.io.out(
+      cli.json
+        ? JSON.stringify({
+          type: cli.command,
+          time: now(),
+          ok: checksExitCode(results) === 0,
+          checks: results,
+        }) + "\n"
+        : formatChecks(results, {
+          label: cli.command,
+          color: !o.options.io && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+        }),
+    );
+    return checksExitCode(results);
+  } catch (e) {
+    if (e instanceof MissingBinaryError) {
+      o.io.err(
+        `error: ${e.message}\n  hint: install ${e.tool} or point MESHUP_${e.tool.toUpperCase()} at it\n`,
+      );
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  }
+}
+
+function processRunner(
+  env: Record<string, string | undefined>,
+  options: MainOptions,
+): ProcessRunner {
+  return options.proc ?? new DenoProcessRunner({
+    binaries: { kubectl: env.MESHUP_KUBECTL ?? "kubectl", helm: env.MESHUP_HELM ?? "helm" },
+  });
 }
 
 /** The context that will be used and its API server, from kubeconfig. */

@@ -8,7 +8,7 @@ import { InputError } from "./errors.ts";
 
 export interface CliOptions {
   /** `plan`, `render`, `graph`, `down` or `run` (a target) */
-  command: "plan" | "render" | "graph" | "down" | "run";
+  command: "plan" | "render" | "graph" | "down" | "doctor" | "verify" | "run";
   target: string;
   config?: string;
   context?: string;
@@ -20,13 +20,25 @@ export interface CliOptions {
   yes: boolean;
   concurrency: number;
   out: string;
+  /** verify: productpage address and Host header */
+  address?: string;
+  host?: string;
   format: "mermaid" | "dot";
   verbose: boolean;
   fix: boolean;
   purgeCrds: boolean;
 }
 
-const VALUE_FLAGS = ["--config", "--context", "--timeout", "--concurrency", "--out", "--format"];
+const VALUE_FLAGS = [
+  "--config",
+  "--context",
+  "--timeout",
+  "--concurrency",
+  "--out",
+  "--format",
+  "--address",
+  "--host",
+];
 const BOOL_FLAGS = [
   "--only",
   "--force",
@@ -72,7 +84,9 @@ export function parseArgs(args: readonly string[]): CliOptions {
     }
   }
   const first = positional[0] ?? "plan";
-  const command = (["plan", "render", "graph", "down"] as const).find((c) => c === first) ?? "run";
+  const command =
+    (["plan", "render", "graph", "down", "doctor", "verify"] as const).find((c) => c === first) ??
+      "run";
   const rest = command === "run" ? positional : positional.slice(1);
   if (rest.length > 1) {
     throw new InputError(
@@ -105,6 +119,8 @@ export function parseArgs(args: readonly string[]): CliOptions {
     yes: flags.has("--yes"),
     concurrency,
     out: values.get("--out") ?? "render",
+    address: values.get("--address"),
+    host: values.get("--host"),
     format,
     verbose: flags.has("--verbose"),
     fix: flags.has("--fix"),

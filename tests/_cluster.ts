@@ -41,7 +41,7 @@ export interface Cluster {
   /** runs the CLI with `--json` and the test config in env */
   run(
     args: string[],
-    options?: { env?: Record<string, string>; signal?: AbortSignal },
+    options?: { env?: Record<string, string>; signal?: AbortSignal; json?: boolean; tty?: boolean },
   ): Promise<RunResult>;
   /** runs kubectl or helm directly */
   tool(argv: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
