@@ -83,10 +83,10 @@ export async function main(args: readonly string[], options: MainOptions = {}): 
       return EXIT_OK;
     }
     const { config } = await loadConfig({ file: cli.config, env, cwd });
+    if (cli.fix) config.cilium.mode = "fix";
     if (cli.command === "doctor" || cli.command === "verify") {
       return await checks(cli, config, { env, io, options });
     }
-    if (cli.fix) config.cilium.mode = "fix";
     const root = options.root ?? ROOT;
     const plan = buildPlan(tasks, cli.target, {
       config,

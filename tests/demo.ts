@@ -2,9 +2,10 @@
  * `deno task demo`: a rehearsal of the whole job on a simulated cluster.
  * Starts the simulated API server, serves stand-in charts (tests/fixtures,
  * not Istio's or Kiali's) from a loopback Helm repository, seeds a Cilium
- * release that is not yet configured for ambient, then runs `up --fix`,
- * `up` again (every step unchanged) and `down --yes`, with the real kubectl
- * and helm. Nothing leaves 127.0.0.1.
+ * release that is not yet configured for ambient, then runs `doctor`,
+ * `up --fix`, `up` again (every step unchanged), `verify` (productpage is a
+ * loopback stand-in: the simulator runs no pods) and `down --yes`, with the
+ * real kubectl and helm. Nothing leaves 127.0.0.1.
  */
 import { main } from "../Taskfile.ts";
 import { DenoProcessRunner } from "../lib/process.ts";
@@ -69,11 +70,26 @@ export async function demo(args: string[] = []): Promise<number> {
       );
       return code;
     };
-    const codes = [
-      await step("up --fix", ["up", "--fix"]),
-      await step("up again (nothing to do)", ["up"]),
-      await step("down --yes", ["down", "--yes"]),
-    ];
+    // the simulator runs no pods: a loopback server stands in for productpage behind the gateway
+    const productpage = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      (req) =>
+        new URL(req.url).pathname === "/productpage"
+          ? new Response("stand-in productpage")
+          : new Response("", { status: 404 }),
+    );
+    let codes: number[];
+    try {
+      codes = [
+        await step("doctor --fix", ["doctor", "--fix"]),
+        await step("up --fix", ["up", "--fix"]),
+        await step("up again (nothing to do)", ["up"]),
+        await step("verify", ["verify", "--address", `127.0.0.1:${productpage.addr.port}`]),
+        await step("down --yes", ["down", "--yes"]),
+      ];
+    } finally {
+      await productpage.shutdown();
+    }
     if (!json) {
       say(
         `\n=== REHEARSAL figures (simulated cluster, readiness 300 ms per workload) ===\n${
