@@ -157,6 +157,8 @@ function parseObjects(text: string, source: string): Json[] {
 interface StepResult {
   action?: StepAction;
   skip?: { reason: string; unchanged: boolean };
+  /** a wait still running: resolves to its error, or undefined once ready */
+  ready?: Promise<unknown>;
 }
 
 /** Runs `up`-direction plans. */
@@ -327,47 +329,85 @@ class RunContext {
     const steps = down ? [...task.steps].reverse() : task.steps;
     let changed = 0;
     let unchanged = 0;
-    for (const step of steps) {
-      if (this.options.signal?.aborted) return { outcome: "not-run", reason: "interrupted" };
-      const t0 = this.#now();
+    // waits of applied workloads run while the task's next steps do; they are
+    // settled before a wait step and at the end of the task
+    const deferred: { step: Step; t0: number; result: StepResult }[] = [];
+    const stopWaits = new AbortController();
+    const signal = this.options.signal
+      ? AbortSignal.any([this.options.signal, stopWaits.signal])
+      : stopWaits.signal;
+    const finish = (step: Step, t0: number, r: StepResult): void => {
+      if (r.skip) {
+        if (r.skip.unchanged) unchanged++;
+        this.emit({ type: "step-skip", task: task.id, step: step.id, reason: r.skip.reason });
+        return;
+      }
+      // a passing check or a wait changes nothing in the cluster
+      if (r.action === "checked" || r.action === "waited") unchanged++;
+      else changed++;
       this.emit({
-        type: "step-start",
+        type: "step-done",
         task: task.id,
         step: step.id,
-        kind: step.kind,
-        description: step.description,
+        action: r.action!,
+        durationMs: this.#now() - t0,
       });
-      try {
-        const r = down ? await this.downStep(task, step) : await this.upStep(task, step);
-        if (r.skip) {
-          if (r.skip.unchanged) unchanged++;
-          this.emit({ type: "step-skip", task: task.id, step: step.id, reason: r.skip.reason });
-        } else {
-          // a passing check or a wait changes nothing in the cluster
-          if (r.action === "checked" || r.action === "waited") unchanged++;
-          else changed++;
-          this.emit({
-            type: "step-done",
-            task: task.id,
-            step: step.id,
-            action: r.action!,
-            durationMs: this.#now() - t0,
-          });
+    };
+    const fail = (step: Step, t0: number, e: unknown): { outcome: TaskOutcome; reason: string } => {
+      stopWaits.abort();
+      const aborted = this.options.signal?.aborted;
+      const message = this.kube.redactor.redact(
+        aborted ? "interrupted" : e instanceof Error ? withHint(e) : String(e),
+      );
+      this.emit({
+        type: "step-failed",
+        task: task.id,
+        step: step.id,
+        error: message,
+        durationMs: this.#now() - t0,
+      });
+      return { outcome: aborted ? "not-run" : "failed", reason: `step "${step.id}" failed` };
+    };
+    const settle = async (): Promise<{ outcome: TaskOutcome; reason: string } | undefined> => {
+      while (deferred.length) {
+        const { step, t0, result } = deferred.shift()!;
+        const error = await result.ready;
+        if (error) {
+          await Promise.all(deferred.map((d) => d.result.ready));
+          return fail(step, t0, error);
         }
-      } catch (e) {
-        const aborted = this.options.signal?.aborted;
-        const message = this.kube.redactor.redact(
-          aborted ? "interrupted" : e instanceof Error ? withHint(e) : String(e),
-        );
+        finish(step, t0, result);
+      }
+      return undefined;
+    };
+    try {
+      for (const step of steps) {
+        if (this.options.signal?.aborted) return { outcome: "not-run", reason: "interrupted" };
+        if (step.kind === "wait") {
+          const failed = await settle();
+          if (failed) return failed;
+        }
+        const t0 = this.#now();
         this.emit({
-          type: "step-failed",
+          type: "step-start",
           task: task.id,
           step: step.id,
-          error: message,
-          durationMs: this.#now() - t0,
+          kind: step.kind,
+          description: step.description,
         });
-        return { outcome: aborted ? "not-run" : "failed", reason: `step "${step.id}" failed` };
+        try {
+          const r = down ? await this.downStep(task, step) : await this.upStep(task, step, signal);
+          if (r.ready) deferred.push({ step, t0, result: r });
+          else finish(step, t0, r);
+        } catch (e) {
+          await Promise.all(deferred.map((d) => d.result.ready));
+          return fail(step, t0, e);
+        }
       }
+      const failed = await settle();
+      if (failed) return failed;
+    } finally {
+      stopWaits.abort();
     }
     if (changed > 0) return { outcome: "done" };
     if (steps.length === 0) {
@@ -413,7 +453,7 @@ class RunContext {
 
   // ---- up ------------------------------------------------------------
 
-  async upStep(task: PlannedTask, step: Step): Promise<StepResult> {
+  async upStep(task: PlannedTask, step: Step, signal?: AbortSignal): Promise<StepResult> {
     if (step.when && !(await this.guard(step.when, this.hooks(task.id, step.id)))) {
       return { skip: { reason: guardReason(step.when), unchanged: false } };
     }
@@ -421,7 +461,7 @@ class RunContext {
       case "helm-release":
         return await this.helmRelease(task, step);
       case "apply":
-        return await this.apply(task, step);
+        return await this.apply(task, step, signal);
       case "label":
         return await this.label(task, step, step.labels);
       case "secret":
@@ -448,19 +488,24 @@ class RunContext {
 
   async guard(when: StepGuard, hooks: CommandHooks): Promise<boolean> {
     if (when.type === "crd-exists") return await this.kube.crdExists(when.crd, hooks);
-    const nps = await this.kube.getJson(["networkpolicies", "--all-namespaces"], hooks);
-    if ((nps.items as Json[] ?? []).some(isDefaultDenyNetworkPolicy)) return true;
-    for (
-      const kind of [
-        "ciliumnetworkpolicies.cilium.io",
-        "ciliumclusterwidenetworkpolicies.cilium.io",
-      ]
-    ) {
-      if (!(await this.kube.crdExists(kind, hooks))) continue;
-      const list = await this.kube.getJson([kind, "--all-namespaces"], hooks);
-      if ((list.items as Json[] ?? []).some(isDefaultDenyCiliumPolicy)) return true;
-    }
-    return false;
+    // one read per kind, side by side; a Cilium kind whose CRD is absent has no policies
+    const lists = await Promise.all([
+      this.kube.getJson(["networkpolicies", "--all-namespaces"], hooks),
+      ...["ciliumnetworkpolicies.cilium.io", "ciliumclusterwidenetworkpolicies.cilium.io"].map((
+        kind,
+      ) =>
+        this.kube.exec(this.kube.kubectlArgv("get", kind, "--all-namespaces", "-o", "json"), {
+          ...hooks,
+          allowFailure: true,
+        })
+          .then((
+            r,
+          ) => (r.code === 0 && r.stdout.trim() ? JSON.parse(r.stdout) as Json : { items: [] }))
+      ),
+    ]);
+    const [nps, ...cilium] = lists;
+    return (nps.items as Json[] ?? []).some(isDefaultDenyNetworkPolicy) ||
+      cilium.some((l) => (l.items as Json[] ?? []).some(isDefaultDenyCiliumPolicy));
   }
 
   async helmRelease(task: PlannedTask, step: HelmReleaseStep): Promise<StepResult> {
@@ -566,7 +611,7 @@ class RunContext {
     return { content, fp, objects };
   }
 
-  async apply(task: PlannedTask, step: ApplyStep): Promise<StepResult> {
+  async apply(task: PlannedTask, step: ApplyStep, signal?: AbortSignal): Promise<StepResult> {
     const hooks = this.hooks(task.id, step.id);
     const { content, fp, objects } = this.applyContent(step);
     const file = await this.writeTmp(`${task.id}-${step.id}.yaml`, content);
@@ -581,6 +626,22 @@ class RunContext {
       return ref;
     });
     const waitFor = refs.filter((r) => WORKLOAD_KINDS.has(r.kind));
+    // CRDs must be Established before the next step uses them: wait now;
+    // workloads become ready while the task's next steps run
+    const waitLater = async (): Promise<{ ready?: Promise<unknown> }> => {
+      if (waitFor.length === 0) return {};
+      const options = { ...this.waitOptions(task, step), ...(signal ? { signal } : {}) };
+      if (step.crds) {
+        await waitReady(this.kube, waitFor, options);
+        return {};
+      }
+      return {
+        ready: waitReady(this.kube, waitFor, options).then(
+          () => undefined,
+          (e) => e ?? new Error("wait failed"),
+        ),
+      };
+    };
     if (!this.options.force) {
       const live = await this.kube.getManifestObjects(file, {
         ...hooks,
@@ -590,12 +651,12 @@ class RunContext {
         live && live.length === objects.length &&
         live.every((o) => annotations(o)[FINGERPRINT_KEY] === fp)
       ) {
-        await waitReady(this.kube, waitFor, this.waitOptions(task, step));
         return {
           skip: {
             reason: `unchanged (${objects.length} objects, fingerprint ${fp})`,
             unchanged: true,
           },
+          ...(await waitLater()),
         };
       }
     }
@@ -603,8 +664,7 @@ class RunContext {
       kubectlApplyArgv(file, { target: this.kube.target, namespace: step.defaultNamespace }),
       hooks,
     );
-    await waitReady(this.kube, waitFor, this.waitOptions(task, step));
-    return { action: "applied" };
+    return { action: "applied", ...(await waitLater()) };
   }
 
   async label(
