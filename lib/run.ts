@@ -169,6 +169,7 @@ export async function runPlan(
 ): Promise<Summary> {
   const ctx = new RunContext(plan, prepared, options);
   ctx.releases = await readReleases(ctx.kube, options.signal);
+  if (!options.force) await ctx.prefetch();
   return await ctx.schedule(
     (t) => t.deps,
     (task, depOutcomes) => ctx.runTask(task, false, depOutcomes),
@@ -214,6 +215,13 @@ class RunContext {
   readonly options: RunOptions;
   readonly kube: Kube;
   releases = new Map<string, ReleaseState>();
+  /**
+   * The live state each apply and label step reads before acting, all read
+   * side by side when the run starts. Sound because every object belongs to
+   * one step and only that step of this run writes it; a step that finds its
+   * read stale acts anyway (apply and label are idempotent).
+   */
+  readonly #observed = new Map<string, Promise<Json[] | Json | undefined>>();
   #tmp: string | undefined;
   readonly #now: () => number;
 
@@ -223,6 +231,36 @@ class RunContext {
     this.options = options;
     this.kube = options.kube;
     this.#now = options.now ?? Date.now;
+  }
+
+  async prefetch(): Promise<void> {
+    for (const task of this.plan.tasks) {
+      for (const step of task.steps) {
+        const hooks = this.hooks(task.id, step.id);
+        const key = `${task.id}/${step.id}`;
+        if (step.kind === "apply" && !step.when) {
+          const file = await this.writeTmp(
+            `${task.id}-${step.id}.yaml`,
+            this.applyContent(step).content,
+          );
+          const read = this.kube.getManifestObjects(file, {
+            ...hooks,
+            namespace: step.defaultNamespace,
+          });
+          this.#observed.set(key, read.catch(() => undefined));
+        } else if (step.kind === "label") {
+          this.#observed.set(key, this.kube.getObject(step.target, hooks).catch(() => undefined));
+        }
+      }
+    }
+  }
+
+  /** The prefetched read of a step, once; later reads go to the cluster. */
+  observed(task: PlannedTask, step: Step): Promise<Json[] | Json | undefined> | undefined {
+    const key = `${task.id}/${step.id}`;
+    const read = this.#observed.get(key);
+    this.#observed.delete(key);
+    return read;
   }
 
   emit(body: EventBody): void {
@@ -643,10 +681,9 @@ class RunContext {
       };
     };
     if (!this.options.force) {
-      const live = await this.kube.getManifestObjects(file, {
-        ...hooks,
-        namespace: step.defaultNamespace,
-      });
+      const prefetched = this.observed(task, step) as Promise<Json[] | undefined> | undefined;
+      const live = await (prefetched ??
+        this.kube.getManifestObjects(file, { ...hooks, namespace: step.defaultNamespace }));
       if (
         live && live.length === objects.length &&
         live.every((o) => annotations(o)[FINGERPRINT_KEY] === fp)
@@ -673,7 +710,20 @@ class RunContext {
     labels: Record<string, string | null>,
   ): Promise<StepResult> {
     const hooks = this.hooks(task.id, step.id);
-    const obj = await this.kube.getObject(step.target, hooks);
+    const prefetched = this.observed(task, step) as Promise<Json | undefined> | undefined;
+    // read when the run started: the object may have been created since, so
+    // only a read that shows it is trusted; else read again
+    const early = prefetched ? await prefetched : undefined;
+    const adding = Object.values(labels).every((v) => v !== null);
+    if (prefetched && !early && adding) {
+      // absent when the run started, created by an earlier step since: label it
+      await this.kube.exec(
+        kubectlLabelArgv(step.target, labels, { target: this.kube.target }),
+        hooks,
+      );
+      return { action: "labelled" };
+    }
+    const obj = early ?? await this.kube.getObject(step.target, hooks);
     if (!obj) {
       if (Object.values(labels).every((v) => v === null)) {
         return {
