@@ -140,3 +140,17 @@ export function formatChecks(
 function oneLine(s: string): string {
   return s.split("\n").map((l) => l.trim()).filter((l) => l !== "").join(" ");
 }
+
+/** Runs each keyed read once and shares its promise (checks often need the same object). */
+export class Memo {
+  readonly #values = new Map<string, Promise<unknown>>();
+
+  once<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    let p = this.#values.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = fn();
+      this.#values.set(key, p);
+    }
+    return p;
+  }
+}

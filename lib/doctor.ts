@@ -8,7 +8,7 @@
  * Nothing here writes to the cluster: the only POST is a
  * SelfSubjectAccessReview, which the API server answers without storing.
  */
-import { type Check, type CheckOutcome, type CheckResult, runChecks } from "./checks.ts";
+import { type Check, type CheckOutcome, type CheckResult, Memo, runChecks } from "./checks.ts";
 import type { Config } from "./config.ts";
 import type { CommandHooks, Json, Kube } from "./kube.ts";
 import type { ProcResult } from "./process.ts";
@@ -266,21 +266,12 @@ class DoctorContext {
   readonly #kube: Kube;
   readonly #config: Config;
   readonly #hooks: CommandHooks;
-  readonly #memo = new Map<string, Promise<unknown>>();
+  readonly #memo = new Memo();
 
   constructor(kube: Kube, config: Config, hooks: CommandHooks) {
     this.#kube = kube;
     this.#config = config;
     this.#hooks = hooks;
-  }
-
-  #once<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    let p = this.#memo.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = fn();
-      this.#memo.set(key, p);
-    }
-    return p;
   }
 
   #exec(argv: string[], extra: { stdin?: string; allowFailure?: boolean } = {}) {
@@ -289,7 +280,7 @@ class DoctorContext {
 
   /** `kubectl version -o json` against the server, once; never throws for a dead server. */
   server(): Promise<ServerInfo> {
-    return this.#once("server", async (): Promise<ServerInfo> => {
+    return this.#memo.once("server", async (): Promise<ServerInfo> => {
       const r = await this.#exec(
         this.#kube.kubectlArgv("version", "-o", "json", "--request-timeout=15s"),
         { allowFailure: true },
@@ -497,7 +488,7 @@ class DoctorContext {
   }
 
   ciliumConfig(): Promise<Json | undefined> {
-    return this.#once("cilium-config", () =>
+    return this.#memo.once("cilium-config", () =>
       this.#kube.getObject({
         apiVersion: "v1",
         kind: "ConfigMap",

@@ -8,7 +8,7 @@
  * gateway answers 200.
  */
 import { parse as parseYaml } from "yaml";
-import { type Check, type CheckOutcome, type CheckResult, runChecks } from "./checks.ts";
+import { type Check, type CheckOutcome, type CheckResult, Memo, runChecks } from "./checks.ts";
 import type { Config } from "./config.ts";
 import { summarizeUnready } from "./diagnose.ts";
 import type { CommandHooks, Json, Kube } from "./kube.ts";
@@ -174,7 +174,7 @@ class VerifyContext {
   readonly #config: Config;
   readonly #options: VerifyOptions;
   readonly #hooks: CommandHooks;
-  readonly #memo = new Map<string, Promise<unknown>>();
+  readonly #memo = new Memo();
 
   constructor(kube: Kube, config: Config, options: VerifyOptions) {
     this.#kube = kube;
@@ -183,18 +183,9 @@ class VerifyContext {
     this.#hooks = options.hooks ?? {};
   }
 
-  #once<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    let p = this.#memo.get(key) as Promise<T> | undefined;
-    if (!p) {
-      p = fn();
-      this.#memo.set(key, p);
-    }
-    return p;
-  }
-
   #get(ref: ObjectRef): Promise<Json | undefined> {
     const key = `${ref.apiVersion}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`;
-    return this.#once(`get:${key}`, async () => {
+    return this.#memo.once(`get:${key}`, async () => {
       try {
         return await this.#kube.getObject(ref, this.#hooks);
       } catch (e) {
@@ -206,14 +197,14 @@ class VerifyContext {
   }
 
   #list(resource: string, namespace?: string): Promise<Json[]> {
-    return this.#once(`list:${resource}/${namespace ?? "*"}`, async () => {
+    return this.#memo.once(`list:${resource}/${namespace ?? "*"}`, async () => {
       const ns = namespace ? [`--namespace=${namespace}`] : [];
       return ((await this.#kube.getJson([resource, ...ns], this.#hooks)).items ?? []) as Json[];
     });
   }
 
   #events(namespace: string): Promise<Json[]> {
-    return this.#once(`events:${namespace}`, async () => {
+    return this.#memo.once(`events:${namespace}`, async () => {
       try {
         return await this.#list("events", namespace);
       } catch {
