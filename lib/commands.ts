@@ -15,14 +15,16 @@ export interface KubeTarget {
 
 export const TASK_LABEL = "meshup.dev/task";
 
-function helmTarget(t: KubeTarget): string[] {
+/** `--kubeconfig` / `--kube-context` flags for helm. */
+export function helmTarget(t: KubeTarget): string[] {
   return [
     ...(t.kubeconfig ? ["--kubeconfig", t.kubeconfig] : []),
     ...(t.context ? ["--kube-context", t.context] : []),
   ];
 }
 
-function kubectlTarget(t: KubeTarget): string[] {
+/** `--kubeconfig=` / `--context=` flags for kubectl. */
+export function kubectlTarget(t: KubeTarget): string[] {
   return [
     ...(t.kubeconfig ? [`--kubeconfig=${t.kubeconfig}`] : []),
     ...(t.context ? [`--context=${t.context}`] : []),

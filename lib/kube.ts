@@ -4,7 +4,7 @@
  * (redacted), so a user can repeat any of them by hand.
  */
 import type { KubeTarget } from "./commands.ts";
-import { resourceArg } from "./commands.ts";
+import { helmTarget, kubectlTarget, resourceArg } from "./commands.ts";
 import { FINGERPRINT_KEY } from "./fingerprint.ts";
 import type { ObjectRef } from "./plan.ts";
 import type { ProcessRunner, ProcResult } from "./process.ts";
@@ -52,21 +52,11 @@ export class Kube {
 
   /** kubectl with the target's context/kubeconfig appended. */
   kubectlArgv(...args: string[]): string[] {
-    return [
-      "kubectl",
-      ...args,
-      ...(this.target.kubeconfig ? [`--kubeconfig=${this.target.kubeconfig}`] : []),
-      ...(this.target.context ? [`--context=${this.target.context}`] : []),
-    ];
+    return ["kubectl", ...args, ...kubectlTarget(this.target)];
   }
 
   helmArgv(...args: string[]): string[] {
-    return [
-      "helm",
-      ...args,
-      ...(this.target.kubeconfig ? ["--kubeconfig", this.target.kubeconfig] : []),
-      ...(this.target.context ? ["--kube-context", this.target.context] : []),
-    ];
+    return ["helm", ...args, ...helmTarget(this.target)];
   }
 
   /**
