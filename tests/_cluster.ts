@@ -43,6 +43,11 @@ export interface Cluster {
     args: string[],
     options?: { env?: Record<string, string>; signal?: AbortSignal; json?: boolean; tty?: boolean },
   ): Promise<RunResult>;
+  /** installs a stand-in chart from the loopback repository, as an existing release would be */
+  installChart(
+    chart: string,
+    options: { namespace: string; set?: Record<string, string> },
+  ): Promise<{ code: number; stdout: string; stderr: string }>;
   /** runs kubectl or helm directly */
   tool(argv: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }>;
 }
@@ -104,6 +109,21 @@ export async function withCluster(
       return { code, out, err, events, spawned: proc.spawned };
     },
     tool: (argv, stdin) => direct.run(argv, { stdin }),
+    installChart: (chart, o) =>
+      direct.run([
+        "helm",
+        "upgrade",
+        "--install",
+        chart,
+        chart,
+        "--repo",
+        repo.url,
+        "--namespace",
+        o.namespace,
+        "--create-namespace",
+        ...Object.entries(o.set ?? {}).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
+        "--wait",
+      ]),
   };
   try {
     await fn(cluster);

@@ -24,19 +24,7 @@ Deno.test("every target runs on its own, then up converges and a re-run spawns n
     // the monitors need the Prometheus Operator CRDs: install the stand-in
     const crds = await c.run(["istio:base"], { env });
     assertEquals(crds.code, 0, crds.err);
-    const prom = await c.tool([
-      "helm",
-      "upgrade",
-      "--install",
-      "prometheus-operator-crds",
-      "prometheus-operator-crds",
-      "--repo",
-      c.repoUrl,
-      "--namespace",
-      "monitoring",
-      "--create-namespace",
-      "--wait",
-    ]);
+    const prom = await c.installChart("prometheus-operator-crds", { namespace: "monitoring" });
     assertEquals(prom.code, 0, prom.stderr);
     for (const t of TASKS.map((t) => t.id).filter((id) => id !== "up")) {
       const r = await c.run([t, "--timeout", "60s"], { env });
@@ -142,18 +130,7 @@ Deno.test("up installs everything; a changed value re-applies that step and noth
 
 Deno.test("cilium --fix upgrades the Cilium release with reused values and restarts its agents", async () => {
   await withCluster(async (c) => {
-    const seed = await c.tool([
-      "helm",
-      "upgrade",
-      "--install",
-      "cilium",
-      "cilium",
-      "--repo",
-      c.repoUrl,
-      "--namespace",
-      "kube-system",
-      "--wait",
-    ]);
+    const seed = await c.installChart("cilium", { namespace: "kube-system" });
     assertEquals(seed.code, 0, seed.stderr);
     const check = await c.run(["cilium"]);
     assertEquals(check.code, 1);
@@ -181,22 +158,10 @@ Deno.test("cilium --fix upgrades the Cilium release with reused values and resta
 
 Deno.test("the probe policy is applied in auto mode only when a default-deny policy exists", async () => {
   await withCluster(async (c) => {
-    const crds = await c.tool([
-      "helm",
-      "upgrade",
-      "--install",
-      "cilium",
-      "cilium",
-      "--repo",
-      c.repoUrl,
-      "--namespace",
-      "kube-system",
-      "--set",
-      "socketLB.hostNamespaceOnly=true",
-      "--set",
-      "cni.exclusive=false",
-      "--wait",
-    ]);
+    const crds = await c.installChart("cilium", {
+      namespace: "kube-system",
+      set: { "socketLB.hostNamespaceOnly": "true", "cni.exclusive": "false" },
+    });
     assertEquals(crds.code, 0, crds.stderr);
     const none = await c.run(["cilium"]);
     assertEquals(none.code, 0, none.err);
