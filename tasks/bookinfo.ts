@@ -1,6 +1,6 @@
-import type { Step } from "../lib/plan.ts";
-import { joinLocation } from "../lib/sources.ts";
-import type { PlanContext, Task } from "../lib/task.ts";
+import type { Step } from "../lib/plan/plan.ts";
+import { joinLocation } from "../lib/config/sources.ts";
+import type { PlanContext, Task } from "../lib/plan/task.ts";
 
 /** Istio's bookinfo sample, enrolled in ambient, bound to the installed gateway. */
 export const bookinfo: Task = {

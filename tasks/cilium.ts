@@ -1,5 +1,5 @@
-import type { Step } from "../lib/plan.ts";
-import type { PlanContext, Task } from "../lib/task.ts";
+import type { Step } from "../lib/plan/plan.ts";
+import type { PlanContext, Task } from "../lib/plan/task.ts";
 
 /** Cilium's live settings for ambient (errata 6), and the probe policy (errata 7). */
 export const cilium: Task = {

@@ -1,5 +1,5 @@
-import type { Step } from "../lib/plan.ts";
-import type { PlanContext, Task } from "../lib/task.ts";
+import type { Step } from "../lib/plan/plan.ts";
+import type { PlanContext, Task } from "../lib/plan/task.ts";
 
 /** The ingress gateway: istio/gateway chart behind a LoadBalancer Service. */
 export const gateway: Task = {

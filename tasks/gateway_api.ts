@@ -1,5 +1,5 @@
-import type { Step } from "../lib/plan.ts";
-import type { PlanContext, Task } from "../lib/task.ts";
+import type { Step } from "../lib/plan/plan.ts";
+import type { PlanContext, Task } from "../lib/plan/task.ts";
 
 /** Kubernetes Gateway API CRDs, standard channel, matched to Istio (errata 3). */
 export const gatewayApi: Task = {

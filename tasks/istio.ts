@@ -1,6 +1,6 @@
-import type { HelmReleaseStep, ObjectRef, Step } from "../lib/plan.ts";
-import type { PlanContext, Task } from "../lib/task.ts";
-import { ISTIO_NAMESPACE } from "../lib/vars.ts";
+import type { HelmReleaseStep, ObjectRef, Step } from "../lib/plan/plan.ts";
+import type { PlanContext, Task } from "../lib/plan/task.ts";
+import { ISTIO_NAMESPACE } from "../lib/config/vars.ts";
 
 function istioRelease(
   ctx: PlanContext,

@@ -1,5 +1,5 @@
-import type { Step } from "../lib/plan.ts";
-import type { PlanContext, Task } from "../lib/task.ts";
+import type { Step } from "../lib/plan/plan.ts";
+import type { PlanContext, Task } from "../lib/plan/task.ts";
 
 /** Kiali: the operator from Kiali's repository, then the Kiali CR (errata 1, 8). */
 export const kiali: Task = {

@@ -1,5 +1,5 @@
-import type { ApplyStep, Step } from "../lib/plan.ts";
-import type { PlanContext, Task } from "../lib/task.ts";
+import type { ApplyStep, Step } from "../lib/plan/plan.ts";
+import type { PlanContext, Task } from "../lib/plan/task.ts";
 
 /**
  * Tracing (the provider itself lives in istiod's values) and Prometheus

@@ -1,4 +1,4 @@
-import type { Task } from "../lib/task.ts";
+import type { Task } from "../lib/plan/task.ts";
 
 /** Everything. `down` walks the same graph in reverse. */
 export const up: Task = {

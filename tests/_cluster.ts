@@ -4,8 +4,8 @@
  * run against them with its events captured.
  */
 import { main } from "../Taskfile.ts";
-import type { RunEvent } from "../lib/events.ts";
-import { DenoProcessRunner } from "../lib/process.ts";
+import type { RunEvent } from "../lib/output/events.ts";
+import { DenoProcessRunner } from "../lib/kube/process.ts";
 import { kubeBinaries } from "./sim/binaries.ts";
 import { serveChartRepo } from "./sim/chart_repo.ts";
 import { type SimOptions, startSim } from "./sim/mod.ts";

@@ -8,7 +8,7 @@
  * real kubectl and helm. Nothing leaves 127.0.0.1.
  */
 import { main } from "../Taskfile.ts";
-import { DenoProcessRunner } from "../lib/process.ts";
+import { DenoProcessRunner } from "../lib/kube/process.ts";
 import { kubeBinaries } from "./sim/binaries.ts";
 import { serveChartRepo } from "./sim/chart_repo.ts";
 import { startSim } from "./sim/mod.ts";

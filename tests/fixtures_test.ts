@@ -6,7 +6,7 @@
 import { parse, parseAllDocuments } from "yaml";
 import { assert, assertEquals, assertNotIncludes } from "./_assert.ts";
 import { kubeBinaries } from "./sim/binaries.ts";
-import { resolveChart } from "../lib/sources.ts";
+import { resolveChart } from "../lib/config/sources.ts";
 
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const CHARTS = `${REPO}/tests/fixtures/charts`;

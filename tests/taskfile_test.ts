@@ -1,7 +1,7 @@
 import { assertEquals, assertMatch, assertNotIncludes, assertStringIncludes } from "./_assert.ts";
 import { assertGolden, readTree } from "./_golden.ts";
 import { main, TASKS } from "../Taskfile.ts";
-import type { Task } from "../lib/task.ts";
+import type { Task } from "../lib/plan/task.ts";
 
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const ENV = { CLUSTER_DOMAIN: "homelab.example.com" };

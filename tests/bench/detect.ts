@@ -27,8 +27,8 @@
  *
  * @module
  */
-import type { RunEvent } from "../../lib/events.ts";
-import { computeStatus } from "../../lib/kstatus.ts";
+import type { RunEvent } from "../../lib/output/events.ts";
+import { computeStatus } from "../../lib/run/kstatus.ts";
 import type { StoreEvent } from "../sim/mod.ts";
 import { objectKey } from "./profile.ts";
 

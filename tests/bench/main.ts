@@ -21,10 +21,10 @@
  * @module
  */
 import { main, TASKS } from "../../Taskfile.ts";
-import { buildPlan } from "../../lib/build.ts";
-import { loadConfig } from "../../lib/config.ts";
-import type { RunEvent } from "../../lib/events.ts";
-import { DenoProcessRunner } from "../../lib/process.ts";
+import { buildPlan } from "../../lib/plan/build.ts";
+import { loadConfig } from "../../lib/config/config.ts";
+import type { RunEvent } from "../../lib/output/events.ts";
+import { DenoProcessRunner } from "../../lib/kube/process.ts";
 import { REPO, STAND_IN_CHARTS, standInEnv } from "../_cluster.ts";
 import { HELM_VERSION, type KubeBinaries, kubeBinaries, KUBECTL_VERSION } from "../sim/binaries.ts";
 import { serveChartRepo } from "../sim/chart_repo.ts";

@@ -25,7 +25,7 @@
  *
  * @module
  */
-import { criticalPath, type Node } from "../../lib/dag.ts";
+import { criticalPath, type Node } from "../../lib/plan/dag.ts";
 
 /** Seed of the jitter (and of the simulator's names). Fixed: figures compare across commits. */
 export const PROFILE_SEED = 20_250_707;

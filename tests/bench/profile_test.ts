@@ -1,9 +1,9 @@
 import { parseAllDocuments } from "yaml";
 import { assert, assertEquals, assertThrows } from "../_assert.ts";
 import { TASKS } from "../../Taskfile.ts";
-import { buildPlan } from "../../lib/build.ts";
-import { parseConfig } from "../../lib/config.ts";
-import type { RunEvent } from "../../lib/events.ts";
+import { buildPlan } from "../../lib/plan/build.ts";
+import { parseConfig } from "../../lib/config/config.ts";
+import type { RunEvent } from "../../lib/output/events.ts";
 import { REPO, standInEnv } from "../_cluster.ts";
 import { noticeSamples, percentile, type TimedEvent } from "./detect.ts";
 import {

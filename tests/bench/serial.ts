@@ -14,9 +14,9 @@
  *
  * @module
  */
-import { chartArgs } from "../../lib/commands.ts";
-import type { ApplyStep, HelmReleaseStep, Plan, Step } from "../../lib/plan.ts";
-import type { ProcessRunner } from "../../lib/process.ts";
+import { chartArgs } from "../../lib/kube/argv.ts";
+import type { ApplyStep, HelmReleaseStep, Plan, Step } from "../../lib/plan/plan.ts";
+import type { ProcessRunner } from "../../lib/kube/process.ts";
 
 /** A file the script's commands read; written before the clock starts (a user prepares them). */
 export interface ScriptFile {

@@ -5,17 +5,17 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { type Cluster, withCluster } from "../_cluster.ts";
-import type { CheckResult } from "../../lib/checks.ts";
-import { type Config, parseConfig } from "../../lib/config.ts";
+import type { CheckResult } from "../../lib/checks/common.ts";
+import { type Config, parseConfig } from "../../lib/config/config.ts";
 import {
   ciliumSettingsCheck,
   istioLineCheck,
   k8sVersionCheck,
   runDoctor,
-} from "../../lib/doctor.ts";
-import { Kube } from "../../lib/kube.ts";
-import { DenoProcessRunner } from "../../lib/process.ts";
-import { Redactor } from "../../lib/redact.ts";
+} from "../../lib/checks/doctor.ts";
+import { Kube } from "../../lib/kube/kube.ts";
+import { DenoProcessRunner } from "../../lib/kube/process.ts";
+import { Redactor } from "../../lib/output/redact.ts";
 import { kubeBinaries } from "../sim/binaries.ts";
 import type { Rec } from "../sim/mod.ts";
 

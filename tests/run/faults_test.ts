@@ -4,8 +4,8 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import { countCmd, withCluster } from "../_cluster.ts";
-import type { RunEvent } from "../../lib/events.ts";
-import { FINGERPRINT_KEY } from "../../lib/fingerprint.ts";
+import type { RunEvent } from "../../lib/output/events.ts";
+import { FINGERPRINT_KEY } from "../../lib/plan/fingerprint.ts";
 import { helmReleaseSecret } from "../sim/mod.ts";
 
 type Summary = Extract<RunEvent, { type: "summary" }>;

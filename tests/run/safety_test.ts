@@ -5,7 +5,7 @@
 import { assertEquals, assertNotIncludes, assertStringIncludes } from "../_assert.ts";
 import { withCluster } from "../_cluster.ts";
 import { main } from "../../Taskfile.ts";
-import { DenoProcessRunner } from "../../lib/process.ts";
+import { DenoProcessRunner } from "../../lib/kube/process.ts";
 
 const writes = (c: { sim: { requests: { count(f: { method: string }): number } } }): number =>
   ["POST", "PUT", "PATCH", "DELETE"].reduce((n, method) => n + c.sim.requests.count({ method }), 0);

@@ -5,7 +5,7 @@
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { countCmd, withCluster } from "../_cluster.ts";
-import type { RunEvent } from "../../lib/events.ts";
+import type { RunEvent } from "../../lib/output/events.ts";
 import { TASKS } from "../../Taskfile.ts";
 
 type Summary = Extract<RunEvent, { type: "summary" }>;

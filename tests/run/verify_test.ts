@@ -6,11 +6,11 @@
  */
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import { type Cluster, withCluster } from "../_cluster.ts";
-import type { CheckResult } from "../../lib/checks.ts";
-import { type Config, parseConfig } from "../../lib/config.ts";
-import { Kube } from "../../lib/kube.ts";
-import { DenoProcessRunner } from "../../lib/process.ts";
-import { Redactor } from "../../lib/redact.ts";
+import type { CheckResult } from "../../lib/checks/common.ts";
+import { type Config, parseConfig } from "../../lib/config/config.ts";
+import { Kube } from "../../lib/kube/kube.ts";
+import { DenoProcessRunner } from "../../lib/kube/process.ts";
+import { Redactor } from "../../lib/output/redact.ts";
 import {
   eligibleNodes,
   httpGet,
@@ -18,7 +18,7 @@ import {
   productpageUrl,
   runVerify,
   type VerifyOptions,
-} from "../../lib/verify.ts";
+} from "../../lib/checks/verify.ts";
 import { kubeBinaries } from "../sim/binaries.ts";
 import type { Rec } from "../sim/mod.ts";
 

@@ -1,0 +1,81 @@
+/**
+ * Typed events: the runner emits them, `lib/output.ts` renders them
+ * (TTY tree, plain lines, NDJSON). Nothing else writes to the console.
+ */
+import type { ObjectRef, StepKind } from "../plan/plan.ts";
+
+/** kstatus result for one object. */
+export type ObjectStatus =
+  | "Current"
+  | "InProgress"
+  | "Failed"
+  | "Terminating"
+  | "NotFound"
+  | "Unknown";
+
+export interface ObjectState {
+  ref: ObjectRef;
+  status: ObjectStatus;
+  message: string;
+}
+
+/** Outcome of a step that ran. */
+export type StepAction =
+  | "installed"
+  | "upgraded"
+  | "repaired"
+  | "applied"
+  | "labelled"
+  | "created"
+  | "checked"
+  | "fixed"
+  | "waited"
+  | "deleted"
+  | "uninstalled";
+
+/** Final state of a task in the summary. */
+export type TaskOutcome = "done" | "unchanged" | "failed" | "skipped" | "not-run";
+
+interface Base {
+  /** ISO-8601 */
+  time: string;
+}
+
+export type RunEvent =
+  | Base & {
+    type: "plan";
+    target: string;
+    tasks: {
+      id: string;
+      deps: string[];
+      steps: { id: string; kind: StepKind; description: string }[];
+    }[];
+  }
+  | Base & { type: "context"; context: string; server: string }
+  | Base & { type: "task-start"; task: string }
+  | Base & { type: "step-start"; task: string; step: string; kind: StepKind; description: string }
+  /** a command about to run; argv is already redacted */
+  | Base & { type: "cmd"; task: string; step: string; argv: string[] }
+  /** progress of a wait: what is still not ready */
+  | Base & { type: "wait"; task: string; step: string; pending: ObjectState[] }
+  | Base & { type: "step-skip"; task: string; step: string; reason: string }
+  | Base & { type: "step-done"; task: string; step: string; action: StepAction; durationMs: number }
+  | Base & { type: "step-failed"; task: string; step: string; error: string; durationMs: number }
+  | Base & {
+    type: "retry";
+    task: string;
+    step: string;
+    attempt: number;
+    delayMs: number;
+    reason: string;
+  }
+  | Base & { type: "task-done"; task: string; outcome: TaskOutcome; durationMs: number }
+  | Base & { type: "log"; level: "info" | "warn"; message: string; task?: string }
+  | Base & {
+    type: "summary";
+    ok: boolean;
+    durationMs: number;
+    tasks: { id: string; outcome: TaskOutcome; durationMs: number; reason?: string }[];
+  };
+
+export type RunEventType = RunEvent["type"];

@@ -1,0 +1,175 @@
+import { assertEquals, assertStringIncludes } from "../../_assert.ts";
+import type { RunEvent } from "../../../lib/output/events.ts";
+import { Kube } from "../../../lib/kube/kube.ts";
+import type { HelmReleaseStep, Plan, PlannedTask } from "../../../lib/plan/plan.ts";
+import {
+  JsonStreamSplitter,
+  type ProcessRunner,
+  type ProcResult,
+} from "../../../lib/kube/process.ts";
+import { Redactor } from "../../../lib/output/redact.ts";
+import {
+  downPlan,
+  isDefaultDenyCiliumPolicy,
+  isDefaultDenyNetworkPolicy,
+  runPlan,
+} from "../../../lib/run/run.ts";
+
+/** A fake kubectl/helm: helm upgrade of a release named in `failing` fails. */
+class FakeProc implements ProcessRunner {
+  readonly calls: string[][] = [];
+  readonly failing: Set<string>;
+  active = 0;
+  maxActive = 0;
+  constructor(failing: string[] = []) {
+    this.failing = new Set(failing);
+  }
+  async run(argv: readonly string[]): Promise<ProcResult> {
+    this.calls.push([...argv]);
+    this.active++;
+    this.maxActive = Math.max(this.maxActive, this.active);
+    try {
+      await Promise.resolve();
+      await new Promise((r) => queueMicrotask(() => r(undefined)));
+      if (argv[0] === "kubectl" && argv[1] === "get") {
+        return { code: 0, stdout: '{"items":[]}', stderr: "" };
+      }
+      if (argv[0] === "helm" && argv[1] === "upgrade") {
+        const release = argv[3];
+        if (this.failing.has(release)) {
+          return { code: 1, stdout: "", stderr: `Error: release ${release} failed` };
+        }
+      }
+      return { code: 0, stdout: "", stderr: "" };
+    } finally {
+      this.active--;
+    }
+  }
+}
+
+function release(name: string): HelmReleaseStep {
+  return {
+    kind: "helm-release",
+    id: "release",
+    description: name,
+    release: name,
+    namespace: "ns",
+    createNamespace: true,
+    chart: { type: "repo", repo: "http://127.0.0.1:1/x", chart: name, version: "1.0.0" },
+    values: [],
+    workloads: [],
+  };
+}
+
+function task(id: string, deps: string[]): PlannedTask {
+  return { id, description: id, deps, steps: [release(id)] };
+}
+
+async function run(
+  plan: Plan,
+  proc: FakeProc,
+  down = false,
+): Promise<{ events: RunEvent[]; ok: boolean }> {
+  const events: RunEvent[] = [];
+  const kube = new Kube({ proc, target: {}, redactor: new Redactor() });
+  const options = {
+    kube,
+    emit: (e: RunEvent) => events.push(e),
+    env: {},
+    cwd: "/",
+    concurrency: 2,
+  };
+  const summary = down
+    ? await downPlan(plan, { remote: new Map(), secrets: new Map() }, options)
+    : await runPlan(plan, { remote: new Map(), secrets: new Map() }, options);
+  return { events, ok: summary.ok };
+}
+
+const outcomes = (events: RunEvent[]): Record<string, string> => {
+  const s = events.find((e) => e.type === "summary") as Extract<RunEvent, { type: "summary" }>;
+  return Object.fromEntries(s.tasks.map((t) => [t.id, t.outcome]));
+};
+
+const diamond: Plan = {
+  target: "top",
+  tasks: [task("a", []), task("b", ["a"]), task("c", ["a"]), task("d", ["b", "c"]), task("e", [])],
+};
+
+Deno.test("runPlan() runs every task after its deps and reports them done", async () => {
+  const proc = new FakeProc();
+  const { events, ok } = await run(diamond, proc);
+  assertEquals(ok, true);
+  assertEquals(outcomes(events), { a: "done", b: "done", c: "done", d: "done", e: "done" });
+  const order = proc.calls.filter((c) => c[1] === "upgrade").map((c) => c[3]);
+  assertEquals(
+    order.indexOf("a") < order.indexOf("b") && order.indexOf("c") < order.indexOf("d"),
+    true,
+  );
+});
+
+Deno.test("runPlan() skips only the dependents of a failed task; independent branches finish", async () => {
+  const proc = new FakeProc(["b"]);
+  const { events, ok } = await run(diamond, proc);
+  assertEquals(ok, false);
+  assertEquals(outcomes(events), { a: "done", b: "failed", c: "done", d: "not-run", e: "done" });
+  const failed = events.find((e) => e.type === "step-failed") as Extract<
+    RunEvent,
+    { type: "step-failed" }
+  >;
+  assertStringIncludes(failed.error, "Error: release b failed");
+  assertStringIncludes(failed.error, "exit code: 1");
+});
+
+Deno.test("runPlan() keeps to the concurrency bound", async () => {
+  const proc = new FakeProc();
+  const wide: Plan = {
+    target: "w",
+    tasks: ["a", "b", "c", "d", "e", "f"].map((id) => task(id, [])),
+  };
+  await run(wide, proc);
+  assertEquals(proc.maxActive <= 2, true);
+});
+
+Deno.test("downPlan() tears dependents down before their deps and skips releases not installed", async () => {
+  const proc = new FakeProc();
+  const { events } = await run(diamond, proc, true);
+  const started = events.filter((e) => e.type === "task-start").map((e) =>
+    (e as { task: string }).task
+  );
+  assertEquals(started.indexOf("d") < started.indexOf("b"), true);
+  assertEquals(started.indexOf("b") < started.indexOf("a"), true);
+  assertEquals(proc.calls.filter((c) => c[1] === "uninstall").length, 0);
+  assertEquals(Object.values(outcomes(events)).every((o) => o === "unchanged"), true);
+});
+
+Deno.test("JsonStreamSplitter splits pretty-printed JSON objects across chunks", () => {
+  const s = new JsonStreamSplitter();
+  const text = JSON.stringify({ type: "ADDED", object: { a: '}{"' } }, null, 2) + "\n" +
+    JSON.stringify({ b: [1, 2] }, null, 2);
+  const out: unknown[] = [];
+  for (let i = 0; i < text.length; i += 7) out.push(...s.push(text.slice(i, i + 7)));
+  assertEquals(out, [{ type: "ADDED", object: { a: '}{"' } }, { b: [1, 2] }]);
+});
+
+Deno.test("default-deny detection knows NetworkPolicy and Cilium shapes", () => {
+  assertEquals(
+    isDefaultDenyNetworkPolicy({ spec: { podSelector: {}, policyTypes: ["Ingress"] } }),
+    true,
+  );
+  assertEquals(isDefaultDenyNetworkPolicy({ spec: { podSelector: {}, ingress: [{}] } }), false);
+  assertEquals(
+    isDefaultDenyNetworkPolicy({ spec: { podSelector: { matchLabels: { a: "b" } } } }),
+    false,
+  );
+  assertEquals(
+    isDefaultDenyCiliumPolicy({ metadata: { name: "x" }, spec: { endpointSelector: {} } }),
+    true,
+  );
+  assertEquals(
+    isDefaultDenyCiliumPolicy({
+      metadata: { name: "allow-ambient-hostprobes" },
+      spec: { endpointSelector: {} },
+    }),
+    false,
+  );
+});
