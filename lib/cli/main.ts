@@ -1,0 +1,303 @@
+/**
+ * The CLI dispatch: parse the arguments, load the config, then plan, render,
+ * graph, check or run. `Taskfile.ts` holds the target graph and passes it in.
+ */
+import { buildPlan } from "../plan/build.ts";
+import { type CliOptions, parseArgs } from "./args.ts";
+import { checksExitCode, formatChecks } from "../checks/common.ts";
+import { type Config, loadConfig } from "../config/config.ts";
+import { runDoctor } from "../checks/doctor.ts";
+import { runVerify } from "../checks/verify.ts";
+import { toDot, toMermaid, validateGraph } from "../plan/dag.ts";
+import { describePlan } from "../plan/describe.ts";
+import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, InputError } from "../errors.ts";
+import type { RunEvent } from "../output/events.ts";
+import { Kube } from "../kube/kube.ts";
+import { createOutput } from "../output/output.ts";
+import { DenoProcessRunner, MissingBinaryError, type ProcessRunner } from "../kube/process.ts";
+import { Redactor } from "../output/redact.ts";
+import { downPlan, prepare, runPlan } from "../run/run.ts";
+import type { Plan } from "../plan/plan.ts";
+import { renderPlan } from "../plan/render.ts";
+import type { Task } from "../plan/task.ts";
+
+/** Where the CLI writes; tests pass their own. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface MainOptions {
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+  io?: Io;
+  tasks?: readonly Task[];
+  /** where values/ and manifests/ are read from (tests point it elsewhere) */
+  root?: string;
+  /** spawns kubectl and helm (tests pass one that uses the cached binaries) */
+  proc?: ProcessRunner;
+  /** fetches remote manifests */
+  fetchText?: (url: string) => Promise<string>;
+  /** whether stdout is a terminal (live tree) and stdin can confirm `down` */
+  tty?: boolean;
+  /** aborts the run like SIGINT does */
+  signal?: AbortSignal;
+}
+
+/** The repository root: values/ and manifests/ are read from here by default. */
+const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** Runs one command line against `options.tasks`; returns the exit code. */
+export async function main(
+  args: readonly string[],
+  options: MainOptions & { tasks: readonly Task[] },
+): Promise<number> {
+  const io = options.io ?? stdio();
+  const env = options.env ?? Deno.env.toObject();
+  const cwd = options.cwd ?? Deno.cwd();
+  const tasks = options.tasks;
+  try {
+    const cli = parseArgs(args);
+    if (cli.command === "graph") {
+      validateGraph(tasks);
+      io.out(cli.format === "dot" ? toDot(tasks) : toMermaid(tasks));
+      return EXIT_OK;
+    }
+    const { config } = await loadConfig({ file: cli.config, env, cwd });
+    if (cli.fix) config.cilium.mode = "fix";
+    if (cli.command === "doctor" || cli.command === "verify") {
+      return await checks(cli, config, { env, io, options });
+    }
+    const root = options.root ?? ROOT;
+    const plan = buildPlan(tasks, cli.target, {
+      config,
+      root,
+      cwd,
+      only: cli.only,
+      context: cli.context,
+    });
+    switch (cli.command) {
+      case "plan":
+        io.out(cli.json ? planJson(plan) : describePlan(plan));
+        return EXIT_OK;
+      case "render":
+        await writeRender(plan, cli, cwd, io);
+        return EXIT_OK;
+      case "down":
+      case "run":
+        if (cli.dryRun) {
+          io.out(cli.json ? planJson(plan) : describePlan(plan));
+          return EXIT_OK;
+        }
+        return await execute(plan, cli, { env, cwd, io, options });
+    }
+  } catch (e) {
+    if (e instanceof InputError) {
+      io.err(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  }
+}
+
+/** `up`, a single target, or `down`: context check, preparation, then the runner. */
+async function execute(
+  plan: Plan,
+  cli: CliOptions,
+  o: { env: Record<string, string | undefined>; cwd: string; io: Io; options: MainOptions },
+): Promise<number> {
+  const tty = o.options.tty ?? (Deno.stdout.isTerminal() && Deno.stdin.isTerminal());
+  const redactor = new Redactor();
+  const output = createOutput(cli.json ? "json" : tty ? "tty" : "plain", {
+    verbose: cli.verbose,
+    redactor,
+    ...(o.options.io ? { write: o.io.out, writeError: o.io.err } : {}),
+  });
+  const proc = processRunner(o.env, o.options);
+  const kube = new Kube({ proc, target: cli.context ? { context: cli.context } : {}, redactor });
+  const controller = new AbortController();
+  o.options.signal?.addEventListener("abort", () => controller.abort(), { once: true });
+  const onSigint = (): void => {
+    output.print("Interrupted: finishing running steps, starting nothing new\n");
+    controller.abort();
+  };
+  try {
+    const { context, server } = await resolveContext(kube, cli.context);
+    if (plan.context && !cli.context && context !== plan.context) {
+      throw new InputError(
+        `Refusing to run against context "${context}": the config pins "${plan.context}"`,
+        `switch with: kubectl config use-context ${plan.context} (or pass --context ${context} to override)`,
+      );
+    }
+    const prepared = await prepare(plan, {
+      env: o.env,
+      cwd: o.cwd,
+      fetchText: o.options.fetchText,
+      kube,
+    });
+    if (cli.command === "down" && !cli.yes) {
+      const question =
+        `Remove "${plan.target}" (${plan.tasks.length} tasks) from context "${context}"? [y/N] `;
+      if (!tty) throw new InputError(`Refusing to run "down" without confirmation`, "pass --yes");
+      if (!/^y(es)?$/i.test(prompt(question) ?? "")) {
+        throw new InputError("Cancelled: nothing was removed");
+      }
+    }
+    output.emit({ type: "context", time: now(), context, server });
+    output.emit({
+      type: "plan",
+      time: now(),
+      target: plan.target,
+      tasks: plan.tasks.map((t) => ({
+        id: t.id,
+        deps: t.deps,
+        steps: t.steps.map((s) => ({ id: s.id, kind: s.kind, description: s.description })),
+      })),
+    });
+    Deno.addSignalListener("SIGINT", onSigint);
+    const runOptions = {
+      kube,
+      emit: (e: RunEvent) => output.emit(e),
+      env: o.env,
+      cwd: o.cwd,
+      concurrency: cli.concurrency,
+      force: cli.force,
+      timeoutSeconds: cli.timeoutSeconds,
+      signal: controller.signal,
+      purgeCrds: cli.purgeCrds,
+    };
+    const summary = cli.command === "down"
+      ? await downPlan(plan, prepared, runOptions)
+      : await runPlan(plan, prepared, runOptions);
+    return summary.ok ? EXIT_OK : EXIT_FAILED;
+  } catch (e) {
+    if (e instanceof InputError) {
+      output.error(redactor.redact(e.message), e.hint);
+      return EXIT_BAD_INPUT;
+    }
+    if (e instanceof MissingBinaryError) {
+      output.error(e.message, `install ${e.tool} or point MESHUP_${e.tool.toUpperCase()} at it`);
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+    output.close();
+  }
+}
+
+/** `doctor` (preflight) and `verify` (proof): read-only checks, exit 1 on any fail. */
+async function checks(
+  cli: CliOptions,
+  config: Config,
+  o: { env: Record<string, string | undefined>; io: Io; options: MainOptions },
+): Promise<number> {
+  const kube = new Kube({
+    proc: processRunner(o.env, o.options),
+    target: cli.context ? { context: cli.context } : {},
+    redactor: new Redactor(),
+  });
+  try {
+    const results = cli.command === "doctor"
+      ? await runDoctor(kube, config)
+      : await runVerify(kube, config, {
+        ...(cli.address ? { address: cli.address } : {}),
+        ...(cli.host ? { host: cli.host } : {}),
+        ...(cli.timeoutSeconds ? { timeoutMs: cli.timeoutSeconds * 1000 } : {}),
+      });
+    o.io.out(
+      cli.json
+        ? JSON.stringify({
+          type: cli.command,
+          time: now(),
+          ok: checksExitCode(results) === 0,
+          checks: results,
+        }) + "\n"
+        : formatChecks(results, {
+          label: cli.command,
+          color: !o.options.io && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+        }),
+    );
+    return checksExitCode(results);
+  } catch (e) {
+    if (e instanceof MissingBinaryError) {
+      o.io.err(
+        `error: ${e.message}\n  hint: install ${e.tool} or point MESHUP_${e.tool.toUpperCase()} at it\n`,
+      );
+      return EXIT_BAD_INPUT;
+    }
+    throw e;
+  }
+}
+
+function processRunner(
+  env: Record<string, string | undefined>,
+  options: MainOptions,
+): ProcessRunner {
+  return options.proc ?? new DenoProcessRunner({
+    binaries: { kubectl: env.MESHUP_KUBECTL ?? "kubectl", helm: env.MESHUP_HELM ?? "helm" },
+  });
+}
+
+/** The context that will be used and its API server, from kubeconfig. */
+async function resolveContext(
+  kube: Kube,
+  context?: string,
+): Promise<{ context: string; server: string }> {
+  const r = await kube.proc.run([
+    "kubectl",
+    "config",
+    "view",
+    "--minify",
+    "-o",
+    "json",
+    ...(context ? [`--context=${context}`] : []),
+  ]);
+  const view = r.code === 0 ? JSON.parse(r.stdout || "{}") : {};
+  const name: string | undefined = view.contexts?.[0]?.name ?? view["current-context"];
+  if (!name) {
+    throw new InputError(
+      context
+        ? `Cannot use kube context "${context}": ${r.stderr.trim() || "not found"}`
+        : "No kube context is set",
+      "check KUBECONFIG and kubectl config get-contexts; pass --context NAME",
+    );
+  }
+  return { context: name, server: view.clusters?.[0]?.cluster?.server ?? "unknown" };
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+function planJson(plan: Plan): string {
+  return JSON.stringify({
+    type: "plan",
+    time: new Date().toISOString(),
+    target: plan.target,
+    tasks: plan.tasks,
+  }) +
+    "\n";
+}
+
+async function writeRender(plan: Plan, cli: CliOptions, cwd: string, io: Io): Promise<void> {
+  const out = cli.out.startsWith("/") ? cli.out : `${cwd}/${cli.out}`;
+  const entries = renderPlan(plan, { timeoutSeconds: cli.timeoutSeconds });
+  await Deno.remove(out, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  for (const entry of entries) {
+    const path = `${out}/${entry.path}`;
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    await Deno.writeTextFile(path, entry.content);
+  }
+  io.out(`Rendered ${entries.length} files for "${plan.target}" into ${cli.out}/\n`);
+}
+
+function stdio(): Io {
+  const enc = new TextEncoder();
+  return {
+    out: (text) => void Deno.stdout.writeSync(enc.encode(text)),
+    err: (text) => void Deno.stderr.writeSync(enc.encode(text)),
+  };
+}
