@@ -13,7 +13,7 @@ import { describePlan } from "../plan/describe.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, InputError } from "../errors.ts";
 import type { RunEvent } from "../output/events.ts";
 import { Kube } from "../kube/kube.ts";
-import { createOutput } from "../output/output.ts";
+import { createOutput } from "../output/mod.ts";
 import { DenoProcessRunner, MissingBinaryError, type ProcessRunner } from "../kube/process.ts";
 import { Redactor } from "../output/redact.ts";
 import { downPlan, prepare, runPlan } from "../run/run.ts";

@@ -1,6 +1,6 @@
 import { deepStrictEqual as assertEquals, strictEqual } from "node:assert/strict";
 import type { RunEvent } from "../../../lib/output/events.ts";
-import { createOutput, formatDuration, type OutputOptions } from "../../../lib/output/output.ts";
+import { createOutput, formatDuration, type OutputOptions } from "../../../lib/output/mod.ts";
 import { Redactor } from "../../../lib/output/redact.ts";
 
 const SECRET = "oidc-Sup3r-s3cret";
