@@ -12,6 +12,9 @@ export interface KubeconfigOptions {
   server: string;
   caPem?: string;
   token?: string;
+  /** A client certificate and its key (PEM), written as `client-*-data`. */
+  clientCertPem?: string;
+  clientKeyPem?: string;
   namespace?: string;
 }
 
@@ -19,7 +22,15 @@ export interface KubeconfigOptions {
 export function kubeconfigText(options: KubeconfigOptions): string {
   const cluster = [`    server: ${JSON.stringify(options.server)}`];
   if (options.caPem) cluster.push(`    certificate-authority-data: ${utf8Base64(options.caPem)}`);
-  const user = options.token ? `\n    token: ${JSON.stringify(options.token)}` : " {}";
+  const userLines: string[] = [];
+  if (options.token) userLines.push(`    token: ${JSON.stringify(options.token)}`);
+  if (options.clientCertPem) {
+    userLines.push(`    client-certificate-data: ${utf8Base64(options.clientCertPem)}`);
+  }
+  if (options.clientKeyPem) {
+    userLines.push(`    client-key-data: ${utf8Base64(options.clientKeyPem)}`);
+  }
+  const user = userLines.length > 0 ? `\n${userLines.join("\n")}` : " {}";
   const namespace = options.namespace
     ? `\n    namespace: ${JSON.stringify(options.namespace)}`
     : "";

@@ -26,6 +26,7 @@ import { builtinTypes, Registry, type ResourceType } from "./resources.ts";
 import { Scheduler } from "./scheduler.ts";
 import { createHandler, RequestLog } from "./server.ts";
 import { Store } from "./store.ts";
+import { serveMutualTls, type SimServer } from "./node_serve.ts";
 import { makeTlsMaterial } from "./tls.ts";
 import { WatchHub } from "./watch.ts";
 
@@ -85,7 +86,13 @@ export interface SimOptions {
   faults?: Faults;
   /** Serve HTTPS with a generated CA (written to the kubeconfig) and require a bearer token. */
   tls?: boolean;
-  /** Bearer token to require (default: a random one with `tls`, none without). */
+  /**
+   * Serve HTTPS (through `node:https`) that requires a client certificate
+   * signed by the generated CA; the kubeconfig carries the client certificate
+   * and key and no token. Implies `tls`.
+   */
+  clientCert?: boolean;
+  /** Bearer token to require (default: a random one with `tls` and no `clientCert`, none without). */
   token?: string;
   /** The `/version` answer (default "v1.35.0"). */
   serverVersion?: string;
@@ -109,6 +116,8 @@ export interface Sim {
   token?: string;
   /** The CA certificate (PEM) with `tls`. */
   caPem?: string;
+  /** The client certificate and key (PEM) with `clientCert`. */
+  clientCert?: { certPem: string; keyPem: string };
   /** Stops serving, cancels every timer and watch, removes a temp kubeconfig. */
   close(): Promise<void>;
   /** Direct access to the object store. */
@@ -244,6 +253,10 @@ function randomToken(): string {
     .join("");
 }
 
+function denoServer(server: Deno.HttpServer<Deno.NetAddr>): SimServer {
+  return { port: server.addr.port, shutdown: () => server.shutdown() };
+}
+
 /** Starts a simulator on 127.0.0.1 and writes its kubeconfig. */
 export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const serverVersion = options.serverVersion ?? "v1.35.0";
@@ -273,8 +286,9 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   controllers.start();
   seed(parsedFaults.seed ?? []);
 
-  const tls = options.tls ? await makeTlsMaterial() : undefined;
-  const token = options.token ?? (options.tls ? randomToken() : undefined);
+  const clientCert = options.clientCert ?? false;
+  const tls = options.tls || clientCert ? await makeTlsMaterial({ clientCert }) : undefined;
+  const token = options.token ?? (options.tls && !clientCert ? randomToken() : undefined);
   let closing = false;
   let port = 0;
   const handler = createHandler({
@@ -291,17 +305,33 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     isClosing: () => closing,
   });
   const serveOptions = { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {} };
-  const server = tls
-    ? Deno.serve({ ...serveOptions, cert: tls.certPem, key: tls.keyPem }, handler)
-    : Deno.serve(serveOptions, handler);
-  port = server.addr.port;
+  const server: SimServer = tls && clientCert
+    ? await serveMutualTls({
+      ...serveOptions,
+      certPem: tls.certPem,
+      keyPem: tls.keyPem,
+      caPem: tls.caPem,
+    }, handler)
+    : denoServer(
+      tls
+        ? Deno.serve({ ...serveOptions, cert: tls.certPem, key: tls.keyPem }, handler)
+        : Deno.serve(serveOptions, handler),
+    );
+  port = server.port;
   const url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
   const tempKubeconfig = options.kubeconfig === undefined;
   const kubeconfig = options.kubeconfig ??
     await Deno.makeTempFile({ prefix: "sim-kubeconfig-", suffix: ".yaml" });
   await Deno.writeTextFile(
     kubeconfig,
-    kubeconfigText({ server: url, caPem: tls?.caPem, token, namespace: options.namespace }),
+    kubeconfigText({
+      server: url,
+      caPem: tls?.caPem,
+      token,
+      clientCertPem: tls?.client?.certPem,
+      clientKeyPem: tls?.client?.keyPem,
+      namespace: options.namespace,
+    }),
   );
 
   let closed: Promise<void> | undefined;
@@ -327,6 +357,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     kubeconfig,
     token,
     caPem: tls?.caPem,
+    clientCert: tls?.client,
     close,
     store,
     api,

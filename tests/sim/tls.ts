@@ -13,6 +13,10 @@ export interface TlsMaterial {
   caPem: string;
   certPem: string;
   keyPem: string;
+  /** A client certificate (v3, clientAuth) and key signed by the same CA. */
+  client?: { certPem: string; keyPem: string };
+  /** The CA's key, to sign more certificates (see {@link makeClientCert}). */
+  caKey?: CryptoKey;
 }
 
 function len(n: number): number[] {
@@ -109,22 +113,32 @@ async function sign(key: CryptoKey, tbs: Uint8Array): Promise<Uint8Array> {
   return seq(integer(r), integer(s));
 }
 
+type CertRole = "ca" | "server" | "client";
+
 async function certificate(options: {
   subject: string;
   issuer: string;
   publicKey: CryptoKey;
   signingKey: CryptoKey;
-  ca: boolean;
+  role: CertRole;
+  /** X.509 v1: no version field, no extensions (test-only, Deno rejects it as a client cert). */
+  v1?: boolean;
 }): Promise<Uint8Array> {
   const spki = new Uint8Array(await crypto.subtle.exportKey("spki", options.publicKey));
   const serial = crypto.getRandomValues(new Uint8Array(16));
   serial[0] &= 0x7f;
   serial[0] |= 0x01;
   const now = Date.now();
-  const extensions = options.ca
+  const extensions = options.role === "ca"
     ? [
       extension("2.5.29.19", true, seq(bool(true))),
       extension("2.5.29.15", true, bitString(new Uint8Array([0x86]), 1)),
+    ]
+    : options.role === "client"
+    ? [
+      extension("2.5.29.19", true, seq()),
+      extension("2.5.29.15", true, bitString(new Uint8Array([0x80]), 7)),
+      extension("2.5.29.37", false, seq(oid("1.3.6.1.5.5.7.3.2"))),
     ]
     : [
       extension("2.5.29.19", true, seq()),
@@ -136,42 +150,75 @@ async function certificate(options: {
         seq(tlv(0x82, new TextEncoder().encode("localhost")), tlv(0x87, [127, 0, 0, 1])),
       ),
     ];
-  const tbs = seq(
-    explicit(0, integer(new Uint8Array([2]))),
+  const body = [
     integer(serial),
     ECDSA_SHA256,
     name(options.issuer),
     seq(utcTime(new Date(now - 3600_000)), utcTime(new Date(now + 365 * 86400_000))),
     name(options.subject),
     spki,
-    explicit(3, seq(...extensions)),
-  );
+  ];
+  const tbs = options.v1
+    ? seq(...body)
+    : seq(explicit(0, integer(new Uint8Array([2]))), ...body, explicit(3, seq(...extensions)));
   return seq(tbs, ECDSA_SHA256, bitString(await sign(options.signingKey, tbs)));
 }
 
+const ALGORITHM = { name: "ECDSA", namedCurve: "P-256" };
+const CA_NAME = "meshup-sim-ca";
+
+/** Options of {@link makeTlsMaterial}. */
+export interface TlsMaterialOptions {
+  /** Also make a client certificate (v3) signed by the CA. */
+  clientCert?: boolean;
+}
+
+/**
+ * Makes a client certificate and key signed by `caKey` (the CA of
+ * {@link makeTlsMaterial}); `v1` makes an X.509 v1 certificate, which Deno's
+ * TLS refuses to present (test-only).
+ */
+export async function makeClientCert(
+  caKey: CryptoKey,
+  options: { commonName?: string; v1?: boolean } = {},
+): Promise<{ certPem: string; keyPem: string }> {
+  const pair = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const der = await certificate({
+    subject: options.commonName ?? "sim-admin",
+    issuer: CA_NAME,
+    publicKey: pair.publicKey,
+    signingKey: caKey,
+    role: "client",
+    v1: options.v1,
+  });
+  const key = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
+  return { certPem: pem("CERTIFICATE", der), keyPem: pem("PRIVATE KEY", key) };
+}
+
 /** Makes a CA and a server certificate for 127.0.0.1/localhost signed by it. */
-export async function makeTlsMaterial(): Promise<TlsMaterial> {
-  const algorithm = { name: "ECDSA", namedCurve: "P-256" };
-  const ca = await crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
-  const server = await crypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
+export async function makeTlsMaterial(options: TlsMaterialOptions = {}): Promise<TlsMaterial> {
+  const ca = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
+  const server = await crypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]);
   const caDer = await certificate({
-    subject: "meshup-sim-ca",
-    issuer: "meshup-sim-ca",
+    subject: CA_NAME,
+    issuer: CA_NAME,
     publicKey: ca.publicKey,
     signingKey: ca.privateKey,
-    ca: true,
+    role: "ca",
   });
   const serverDer = await certificate({
     subject: "127.0.0.1",
-    issuer: "meshup-sim-ca",
+    issuer: CA_NAME,
     publicKey: server.publicKey,
     signingKey: ca.privateKey,
-    ca: false,
+    role: "server",
   });
   const key = new Uint8Array(await crypto.subtle.exportKey("pkcs8", server.privateKey));
   return {
     caPem: pem("CERTIFICATE", caDer),
     certPem: pem("CERTIFICATE", serverDer),
     keyPem: pem("PRIVATE KEY", key),
+    client: options.clientCert ? await makeClientCert(ca.privateKey) : undefined,
+    caKey: ca.privateKey,
   };
 }
