@@ -238,3 +238,35 @@ Deno.test("a missing local chart or bookinfo folder exits 2 naming the field", a
   assertEquals(b.code, 2);
   assertStringIncludes(b.err, 'field "bookinfo.source" points to a missing file');
 });
+
+Deno.test("--timeline on a directory exits 2 before anything runs", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const spawned: string[][] = [];
+    const proc = {
+      run(argv: readonly string[]): Promise<never> {
+        spawned.push([...argv]);
+        return Promise.reject(new Error("no process may run"));
+      },
+    };
+    for (const args of [["up"], ["istio:base", "--only"], ["down", "--yes"]]) {
+      let out = "";
+      let err = "";
+      const code = await main([...args, "--timeline", dir], {
+        env: ENV,
+        cwd: REPO,
+        proc,
+        io: { out: (s) => void (out += s), err: (s) => void (err += s) },
+      });
+      assertEquals(code, 2, `${args.join(" ")}: ${err}`);
+      assertEquals(out, "");
+      const lines = err.trimEnd().split("\n");
+      assertEquals(lines[0], `error: Cannot write timeline "${dir}": it is a directory`);
+      assertMatch(lines[1], /^ {2}hint: /);
+    }
+    assertEquals(spawned, []);
+    assertEquals([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,7 +1,8 @@
 /**
  * Command-line arguments, as DESIGN.md fixes them:
  * `deno task <target> [--config F] [--context C] [--only] [--force]
- * [--dry-run] [--json] [--timeout D] [--yes] [--concurrency N]`, plus
+ * [--dry-run] [--json] [--timeout D] [--yes] [--concurrency N]
+ * [--timeline FILE]`, plus
  * `plan`, `render --out DIR`, `graph --format mermaid|dot`, `down`.
  */
 import { InputError } from "../errors.ts";
@@ -27,6 +28,8 @@ export interface CliOptions {
   verbose: boolean;
   fix: boolean;
   purgeCrds: boolean;
+  /** `--timeline FILE`: write the run as a Mermaid gantt chart */
+  timeline?: string;
 }
 
 const VALUE_FLAGS = [
@@ -38,6 +41,7 @@ const VALUE_FLAGS = [
   "--format",
   "--address",
   "--host",
+  "--timeline",
 ];
 const BOOL_FLAGS = [
   "--only",
@@ -125,6 +129,7 @@ export function parseArgs(args: readonly string[]): CliOptions {
     verbose: flags.has("--verbose"),
     fix: flags.has("--fix"),
     purgeCrds: flags.has("--purge-crds"),
+    timeline: values.get("--timeline"),
   };
 }
 

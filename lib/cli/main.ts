@@ -20,6 +20,8 @@ import { downPlan, prepare, runPlan } from "../run/run.ts";
 import type { Plan } from "../plan/plan.ts";
 import { renderPlan } from "../plan/render.ts";
 import type { Task } from "../plan/task.ts";
+import { timelineGantt } from "../output/timeline.ts";
+import { checkTimelinePath, writeTimeline } from "./_timeline.ts";
 
 /** Where the CLI writes; tests pass their own. */
 export interface Io {
@@ -84,12 +86,14 @@ export async function main(
         await writeRender(plan, cli, cwd, io);
         return EXIT_OK;
       case "down":
-      case "run":
+      case "run": {
+        const timeline = cli.timeline ? await checkTimelinePath(cli.timeline, cwd) : undefined;
         if (cli.dryRun) {
           io.out(cli.json ? planJson(plan) : describePlan(plan));
           return EXIT_OK;
         }
-        return await execute(plan, cli, { env, cwd, io, options });
+        return await execute(plan, cli, { env, cwd, io, options, timeline });
+      }
     }
   } catch (e) {
     if (e instanceof InputError) {
@@ -104,7 +108,14 @@ export async function main(
 async function execute(
   plan: Plan,
   cli: CliOptions,
-  o: { env: Record<string, string | undefined>; cwd: string; io: Io; options: MainOptions },
+  o: {
+    env: Record<string, string | undefined>;
+    cwd: string;
+    io: Io;
+    options: MainOptions;
+    /** where `--timeline` writes, already checked */
+    timeline?: string;
+  },
 ): Promise<number> {
   const tty = o.options.tty ?? (Deno.stdout.isTerminal() && Deno.stdin.isTerminal());
   const redactor = new Redactor();
@@ -113,6 +124,11 @@ async function execute(
     redactor,
     ...(o.options.io ? { write: o.io.out, writeError: o.io.err } : {}),
   });
+  const events: RunEvent[] = [];
+  const emit = (e: RunEvent): void => {
+    if (o.timeline) events.push(e);
+    output.emit(e);
+  };
   const proc = processRunner(o.env, o.options);
   const kube = new Kube({ proc, target: cli.context ? { context: cli.context } : {}, redactor });
   const controller = new AbortController();
@@ -143,8 +159,8 @@ async function execute(
         throw new InputError("Cancelled: nothing was removed");
       }
     }
-    output.emit({ type: "context", time: now(), context, server });
-    output.emit({
+    emit({ type: "context", time: now(), context, server });
+    emit({
       type: "plan",
       time: now(),
       target: plan.target,
@@ -157,7 +173,7 @@ async function execute(
     Deno.addSignalListener("SIGINT", onSigint);
     const runOptions = {
       kube,
-      emit: (e: RunEvent) => output.emit(e),
+      emit,
       env: o.env,
       cwd: o.cwd,
       concurrency: cli.concurrency,
@@ -169,6 +185,17 @@ async function execute(
     const summary = cli.command === "down"
       ? await downPlan(plan, prepared, runOptions)
       : await runPlan(plan, prepared, runOptions);
+    if (o.timeline) {
+      try {
+        await writeTimeline(o.timeline, timelineGantt(events));
+      } catch (e) {
+        output.error(
+          `Cannot write timeline "${cli.timeline}": ${e instanceof Error ? e.message : String(e)}`,
+          "check the folder's permissions and free space; the run itself is done",
+        );
+        return EXIT_FAILED;
+      }
+    }
     return summary.ok ? EXIT_OK : EXIT_FAILED;
   } catch (e) {
     if (e instanceof InputError) {
