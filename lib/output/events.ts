@@ -1,5 +1,5 @@
 /**
- * Typed events: the runner emits them, `lib/output.ts` renders them
+ * Typed events: the runner emits them, `mod.ts` renders them
  * (TTY tree, plain lines, NDJSON). Nothing else writes to the console.
  */
 import type { ObjectRef, StepKind } from "../plan/plan.ts";
