@@ -7,11 +7,11 @@
  *
  * - ready: {@link ReadyRecorder} subscribes to the simulator's store, which
  *   calls it synchronously on every write; the first write after which
- *   `computeStatus()` (lib/kstatus.ts, the rule the runner itself applies)
+ *   `computeStatus()` (lib/run/kstatus.ts, the rule the runner itself applies)
  *   says Current is the moment the object became ready, before the watch
  *   event has even left the API server;
  * - noticed: the runner's NDJSON events are timestamped as each line reaches
- *   `io.out` ({@link EventClock}). A watch-based wait (lib/wait.ts) emits a
+ *   `io.out` ({@link EventClock}). A watch-based wait (lib/run/wait.ts) emits a
  *   `wait` event whenever its set of pending objects changes, so the first
  *   event of that step after the ready write that no longer lists the
  *   object (or the step's `step-done`) is the moment the runner knew.
@@ -32,7 +32,7 @@ import { computeStatus } from "../../lib/run/kstatus.ts";
 import type { StoreEvent } from "../sim/mod.ts";
 import { objectKey } from "./profile.ts";
 
-/** Kinds the runner's watch-based waits handle (lib/run.ts `WORKLOAD_KINDS`). */
+/** Kinds the runner's watch-based waits handle (`WORKLOAD_KINDS` of lib/run/executors/apply.ts). */
 const WATCHED_KINDS = new Set([
   "Deployment",
   "DaemonSet",
