@@ -13,7 +13,7 @@ import {
   isDefaultDenyCiliumPolicy,
   isDefaultDenyNetworkPolicy,
   runPlan,
-} from "../../../lib/run/run.ts";
+} from "../../../lib/run/mod.ts";
 
 /** A fake kubectl/helm: helm upgrade of a release named in `failing` fails. */
 class FakeProc implements ProcessRunner {

@@ -1,0 +1,105 @@
+/**
+ * The contract between the task runner and the step executors: what a step
+ * may use (`StepContext`) and what an executor does (`Executor`: observe the
+ * live state, decide, act, wait). Executors import this module, the kube
+ * layer and each other; nothing here knows the scheduler.
+ */
+import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
+import type { RunEvent, StepAction } from "../output/events.ts";
+import type { PlannedTask, Step, StepGuard } from "../plan/plan.ts";
+import type { WaitOptions } from "./wait.ts";
+
+/** An event without its timestamp: the runner stamps it. */
+export type EventBody = RunEvent extends infer E ? E extends RunEvent ? Omit<E, "time"> : never
+  : never;
+
+/** Everything resolved before the first cluster command: remote manifests, secrets. */
+export interface Prepared {
+  remote: Map<string, string>;
+  secrets: Map<string, string>;
+}
+
+/** The run's switches that steps honour. */
+export interface StepSettings {
+  /** re-apply even when the fingerprint says unchanged */
+  force: boolean;
+  /** `down`: also delete CRDs */
+  purgeCrds: boolean;
+}
+
+/** The services one step may use, scoped to that step. */
+export interface StepContext {
+  readonly task: PlannedTask;
+  readonly step: Step;
+  readonly kube: Kube;
+  readonly prepared: Prepared;
+  readonly settings: StepSettings;
+  /** every Helm release's latest state, read when the run started and kept current */
+  readonly releases: Map<string, ReleaseState>;
+  /** the run's signal, also aborted when the task stops its waits */
+  readonly signal?: AbortSignal;
+  /** command, retry and abort hooks, tagged with this step */
+  readonly hooks: CommandHooks;
+  emit(body: EventBody): void;
+  /** the live state read for this step when the run started; once, then undefined */
+  prefetched(): Promise<unknown> | undefined;
+  /** writes a file into the run's temporary folder and returns its path */
+  writeTmp(name: string, content: string): Promise<string>;
+  /** this step's deadline */
+  timeoutMs(): number;
+  /** options for `waitReady` that report progress as `wait` events */
+  waitOptions(): WaitOptions;
+  /** whether a step guard holds on the live cluster */
+  guard(when: StepGuard): Promise<boolean>;
+}
+
+/** What a step did, or why it did nothing; `ready` settles when its workloads are. */
+export interface StepResult {
+  action?: StepAction;
+  skip?: StepSkip;
+  /** a wait still running: resolves to its error, or undefined once ready */
+  ready?: Promise<unknown>;
+}
+
+export interface StepSkip {
+  reason: string;
+  /** true when the step found its result already in place */
+  unchanged: boolean;
+}
+
+/** The pure decision of an executor: leave the step, or act with a plan. */
+export type Decision<A> = { skip: StepSkip } | { act: A };
+
+/**
+ * One step kind. `observe` reads the live state (or takes the prefetched
+ * read), `decide` is pure (it may throw `InputError` for a state the user
+ * must fix), `act` changes the cluster, `wait` starts the wait for what the
+ * step brings up (blocking only where later steps need it at once).
+ */
+export interface Executor<S extends Step, O = unknown, A = unknown> {
+  /**
+   * An early read, side by side with every other step's, when the run
+   * starts; undefined when this step cannot be read early (a guarded one).
+   */
+  prefetch?(ctx: StepContext, step: S): Promise<unknown> | undefined;
+  observe(ctx: StepContext, step: S): Promise<O>;
+  decide(step: S, observed: O, settings: StepSettings): Decision<A>;
+  act(ctx: StepContext, step: S, plan: A): Promise<StepAction>;
+  /**
+   * Starts waiting for what the step brings up; `ready` (a wait that goes
+   * on while later steps run) resolves to its error, or undefined.
+   */
+  wait?(ctx: StepContext, step: S, observed: O): Promise<{ ready?: Promise<unknown> }>;
+  /** `down`: undo what `up` did, if it is there */
+  down(ctx: StepContext, step: S): Promise<StepResult>;
+}
+
+/** A skip that found its result in place. */
+export function unchanged(reason: string): { skip: StepSkip } {
+  return { skip: { reason, unchanged: true } };
+}
+
+/** `timeoutMs` in whole seconds, as helm's `--timeout` wants it. */
+export function timeoutSeconds(ctx: StepContext): number {
+  return Math.round(ctx.timeoutMs() / 1000);
+}

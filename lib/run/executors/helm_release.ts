@@ -1,0 +1,118 @@
+/**
+ * `helm-release`: one `helm upgrade --install --wait`, skipped when the
+ * release is deployed with this step's fingerprint; a release that our own
+ * interrupted run left `pending-*` is repaired first.
+ */
+import { InputError } from "../../errors.ts";
+import { helmUninstallArgv, helmUpgradeArgv } from "../../kube/argv.ts";
+import type { ReleaseState } from "../../kube/kube.ts";
+import type { StepAction } from "../../output/events.ts";
+import { fingerprint } from "../../plan/fingerprint.ts";
+import type { HelmReleaseStep } from "../../plan/plan.ts";
+import { diagnoseWorkloads } from "../diagnose_workloads.ts";
+import {
+  type Decision,
+  type Executor,
+  type StepResult,
+  timeoutSeconds,
+  unchanged,
+} from "../executor.ts";
+
+interface Observed {
+  key: string;
+  fp: string;
+  release: ReleaseState | undefined;
+}
+
+interface Act {
+  action: StepAction;
+  /** a pending revision of our own to drop before upgrading */
+  dropRevision?: number;
+}
+
+export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
+  observe(ctx, step) {
+    const key = `${step.namespace}/${step.release}`;
+    return Promise.resolve({ key, fp: fingerprint(step), release: ctx.releases.get(key) });
+  },
+
+  decide(step, { key, fp, release: rel }, settings): Decision<Act> {
+    if (!rel) return { act: { action: "installed" } };
+    if (!settings.force && rel.status === "deployed" && rel.fingerprint === fp) {
+      return unchanged(`unchanged (release ${key} revision ${rel.revision}, fingerprint ${fp})`);
+    }
+    if (rel.status.startsWith("pending-")) {
+      if (!rel.fingerprint) {
+        throw new InputError(
+          `Cannot upgrade "${key}": release is ${rel.status} (revision ${rel.revision}) and was not left by meshup`,
+          `another tool may be working on it; if not, run: helm rollback ${step.release} -n ${step.namespace}`,
+        );
+      }
+      // our own interrupted run left it pending: drop that revision, then upgrade
+      return { act: { action: "repaired", dropRevision: rel.revision } };
+    }
+    return { act: { action: rel.status === "failed" ? "repaired" : "upgraded" } };
+  },
+
+  async act(ctx, step, plan) {
+    const key = `${step.namespace}/${step.release}`;
+    const rel = ctx.releases.get(key);
+    if (plan.dropRevision !== undefined) {
+      await ctx.kube.exec(
+        ctx.kube.kubectlArgv(
+          "delete",
+          "secret",
+          `sh.helm.release.v1.${step.release}.v${plan.dropRevision}`,
+          `--namespace=${step.namespace}`,
+          "--ignore-not-found",
+        ),
+        ctx.hooks,
+      );
+    }
+    const valuesFiles: string[] = [];
+    for (const [i, v] of step.values.entries()) {
+      valuesFiles.push(
+        await ctx.writeTmp(`${ctx.task.id}-${step.id}-values-${i + 1}.yaml`, v.content),
+      );
+    }
+    const fp = fingerprint(step);
+    const argv = helmUpgradeArgv(step, {
+      valuesFiles,
+      fingerprint: fp,
+      task: ctx.task.id,
+      timeoutSeconds: timeoutSeconds(ctx),
+      target: ctx.kube.target,
+    });
+    try {
+      await ctx.kube.exec(argv, ctx.hooks);
+    } catch (e) {
+      throw new Error(
+        `${(e as Error).message}${await diagnoseWorkloads(ctx, step.workloads)}`,
+      );
+    }
+    const revision = (rel && !rel.status.startsWith("pending-install") ? rel.revision : 0) + 1;
+    ctx.releases.set(key, {
+      name: step.release,
+      namespace: step.namespace,
+      revision,
+      status: "deployed",
+      fingerprint: fp,
+    });
+    return plan.action;
+  },
+
+  async down(ctx, step): Promise<StepResult> {
+    const key = `${step.namespace}/${step.release}`;
+    if (!ctx.releases.has(key)) return unchanged(`release ${key} not installed`);
+    await ctx.kube.exec(
+      helmUninstallArgv(step.release, {
+        namespace: step.namespace,
+        timeoutSeconds: timeoutSeconds(ctx),
+        target: ctx.kube.target,
+      }),
+      ctx.hooks,
+    );
+    ctx.releases.delete(key);
+    return { action: "uninstalled" };
+  },
+};

@@ -1,0 +1,111 @@
+/**
+ * Runs a Plan against a cluster: `runPlan` (up) and `downPlan` (down)
+ * wire the shared services, the scheduler and the task runner. Emits typed
+ * events; never writes to the console itself.
+ */
+import { InputError } from "../errors.ts";
+import { CommandError } from "../kube/retry.ts";
+import type { Kube, ReleaseState } from "../kube/kube.ts";
+import type { RunEvent } from "../output/events.ts";
+import type { Plan } from "../plan/plan.ts";
+import type { Prepared } from "./executor.ts";
+import { schedule, type Summary } from "./scheduler.ts";
+import { RunServices } from "./services.ts";
+import { runTask } from "./task_runner.ts";
+
+export type { Prepared } from "./executor.ts";
+export type { Summary } from "./scheduler.ts";
+export { prepare } from "./prepare.ts";
+export { isDefaultDenyCiliumPolicy, isDefaultDenyNetworkPolicy } from "./guard.ts";
+
+export interface RunOptions {
+  kube: Kube;
+  emit(event: RunEvent): void;
+  env: Readonly<Record<string, string | undefined>>;
+  /** directory relative local paths are resolved against */
+  cwd: string;
+  concurrency?: number;
+  force?: boolean;
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+  /** `down`: also delete CRDs */
+  purgeCrds?: boolean;
+  /** fetches a remote manifest (tests inject one) */
+  fetchText?: (url: string) => Promise<string>;
+  now?: () => number;
+}
+
+async function services(prepared: Prepared, options: RunOptions): Promise<RunServices> {
+  const s = new RunServices(prepared, {
+    kube: options.kube,
+    emit: options.emit,
+    settings: { force: !!options.force, purgeCrds: !!options.purgeCrds },
+    timeoutSeconds: options.timeoutSeconds,
+    signal: options.signal,
+    now: options.now,
+  });
+  s.releases = await readReleases(options.kube, options.signal);
+  return s;
+}
+
+/** Runs `up`-direction plans. */
+export async function runPlan(
+  plan: Plan,
+  prepared: Prepared,
+  options: RunOptions,
+): Promise<Summary> {
+  const s = await services(prepared, options);
+  if (!options.force) s.prefetch(plan);
+  try {
+    return await schedule(plan, {
+      depsOf: (t) => t.deps,
+      exec: (task, depOutcomes) => runTask(s, task, { down: false, depOutcomes }),
+      emit: (body) => s.emit(body),
+      concurrency: options.concurrency,
+      signal: options.signal,
+      now: options.now,
+    });
+  } finally {
+    await s.close();
+  }
+}
+
+/** Tears down: dependents before their deps, steps in reverse. */
+export async function downPlan(
+  plan: Plan,
+  prepared: Prepared,
+  options: RunOptions,
+): Promise<Summary> {
+  const s = await services(prepared, options);
+  const dependents = new Map<string, string[]>();
+  for (const t of plan.tasks) {
+    for (const d of t.deps) dependents.set(d, [...(dependents.get(d) ?? []), t.id]);
+  }
+  try {
+    return await schedule(plan, {
+      depsOf: (t) => dependents.get(t.id) ?? [],
+      exec: (task, depOutcomes) => runTask(s, task, { down: true, depOutcomes }),
+      emit: (body) => s.emit(body),
+      concurrency: options.concurrency,
+      signal: options.signal,
+      now: options.now,
+    });
+  } finally {
+    await s.close();
+  }
+}
+
+/** The first read of a run: it also proves the cluster answers (else exit 2, nothing applied). */
+async function readReleases(kube: Kube, signal?: AbortSignal): Promise<Map<string, ReleaseState>> {
+  try {
+    return await kube.releases({ signal });
+  } catch (e) {
+    const detail = e instanceof CommandError
+      ? e.stderr.split("\n").filter(Boolean).at(-1) ?? e.message
+      : String(e);
+    throw new InputError(
+      `Cannot reach the cluster: ${detail}`,
+      "check the kube context (kubectl config current-context) and that the API server answers (kubectl get ns)",
+    );
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Schedules tasks and nothing else: ready-driven over the DAG (a task
+ * starts as soon as its own deps are done), bounded concurrency, a failed
+ * task skips its dependents while independent branches finish, and an
+ * abort starts nothing new.
+ */
+import type { TaskOutcome } from "../output/events.ts";
+import type { Plan, PlannedTask } from "../plan/plan.ts";
+import type { EventBody } from "./executor.ts";
+
+export interface Summary {
+  ok: boolean;
+  interrupted: boolean;
+  durationMs: number;
+  tasks: { id: string; outcome: TaskOutcome; durationMs: number; reason?: string }[];
+}
+
+export interface TaskResult {
+  outcome: TaskOutcome;
+  reason?: string;
+}
+
+export interface ScheduleOptions {
+  /** the tasks a task waits for (its deps for `up`, its dependents for `down`) */
+  depsOf(task: PlannedTask): string[];
+  /** runs one task, given the outcomes of what it waited for */
+  exec(task: PlannedTask, depOutcomes: TaskOutcome[]): Promise<TaskResult>;
+  emit(body: EventBody): void;
+  concurrency?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+const GOOD: readonly (TaskOutcome | "")[] = ["done", "unchanged", "skipped"];
+
+/** Runs the plan's tasks in dependency order and emits the summary. */
+export async function schedule(plan: Plan, options: ScheduleOptions): Promise<Summary> {
+  const now = options.now ?? Date.now;
+  const start = now();
+  const limit = options.concurrency ?? 4;
+  const { signal, emit } = options;
+  const state = new Map<string, { outcome?: TaskOutcome; durationMs: number; reason?: string }>();
+  const running = new Map<string, Promise<void>>();
+  const inPlan = new Set(plan.tasks.map((t) => t.id));
+  const finished = (id: string): boolean => state.get(id)?.outcome !== undefined;
+  const good = (id: string): boolean => GOOD.includes(state.get(id)?.outcome ?? "");
+  const startable = (): boolean => {
+    let changed = false;
+    for (const task of plan.tasks) {
+      if (state.has(task.id) || signal?.aborted) continue;
+      const deps = options.depsOf(task).filter((d) => inPlan.has(d));
+      const blocked = deps.find((d) => finished(d) && !good(d));
+      if (blocked) {
+        state.set(task.id, {
+          outcome: "not-run",
+          durationMs: 0,
+          reason: `"${blocked}" did not complete`,
+        });
+        emit({ type: "task-done", task: task.id, outcome: "not-run", durationMs: 0 });
+        changed = true;
+        continue;
+      }
+      if (running.size >= limit || !deps.every(good)) continue;
+      state.set(task.id, { durationMs: 0 });
+      const t0 = now();
+      emit({ type: "task-start", task: task.id });
+      running.set(
+        task.id,
+        options.exec(task, deps.map((d) => state.get(d)!.outcome!)).then((r) => {
+          const durationMs = now() - t0;
+          state.set(task.id, { outcome: r.outcome, durationMs, reason: r.reason });
+          emit({ type: "task-done", task: task.id, outcome: r.outcome, durationMs });
+        }).finally(() => running.delete(task.id)),
+      );
+      changed = true;
+    }
+    return changed;
+  };
+  try {
+    for (;;) {
+      while (startable()) { /* mark and start until nothing changes */ }
+      if (running.size === 0) break;
+      await Promise.race(running.values());
+    }
+  } finally {
+    await Promise.allSettled(running.values());
+  }
+  for (const t of plan.tasks) {
+    if (!state.get(t.id)?.outcome) {
+      state.set(t.id, {
+        outcome: "not-run",
+        durationMs: 0,
+        reason: signal?.aborted ? "interrupted" : "not reached",
+      });
+    }
+  }
+  const tasks = plan.tasks.map((t) =>
+    ({ id: t.id, ...state.get(t.id)! }) as Summary["tasks"][number]
+  );
+  const ok = tasks.every((t) => t.outcome !== "failed" && t.outcome !== "not-run");
+  const summary: Summary = { ok, interrupted: !!signal?.aborted, durationMs: now() - start, tasks };
+  emit({
+    type: "summary",
+    ok,
+    durationMs: summary.durationMs,
+    tasks: tasks.map((t) => ({
+      id: t.id,
+      outcome: t.outcome,
+      durationMs: t.durationMs,
+      ...(t.reason ? { reason: t.reason } : {}),
+    })),
+  });
+  return summary;
+}

@@ -1,0 +1,128 @@
+/**
+ * The run's shared services, and the `StepContext` each step gets from
+ * them: the kube client, the event sink, the releases and prefetched reads,
+ * temporary files, deadlines and guards.
+ */
+import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
+import type { ObjectState, RunEvent } from "../output/events.ts";
+import type { Plan, PlannedTask, Step, StepGuard } from "../plan/plan.ts";
+import type { EventBody, Prepared, StepContext, StepSettings } from "./executor.ts";
+import { executorFor } from "./executors/mod.ts";
+import { evaluateGuard } from "./guard.ts";
+import type { WaitOptions } from "./wait.ts";
+
+export interface ServicesOptions {
+  kube: Kube;
+  emit(event: RunEvent): void;
+  settings: StepSettings;
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+  now?: () => number;
+}
+
+export class RunServices {
+  readonly kube: Kube;
+  readonly prepared: Prepared;
+  readonly settings: StepSettings;
+  readonly signal?: AbortSignal;
+  readonly now: () => number;
+  releases = new Map<string, ReleaseState>();
+  readonly #options: ServicesOptions;
+  /**
+   * The live state each step reads before acting, all read side by side when
+   * the run starts. Sound because every object belongs to one step and only
+   * that step of this run writes it; a step that finds its read stale acts
+   * anyway (apply and label are idempotent).
+   */
+  readonly #prefetched = new Map<string, Promise<unknown>>();
+  #tmp: string | undefined;
+
+  constructor(prepared: Prepared, options: ServicesOptions) {
+    this.kube = options.kube;
+    this.prepared = prepared;
+    this.settings = options.settings;
+    this.signal = options.signal;
+    this.now = options.now ?? Date.now;
+    this.#options = options;
+  }
+
+  emit(body: EventBody): void {
+    this.#options.emit({ ...body, time: new Date().toISOString() } as RunEvent);
+  }
+
+  /** Starts every executor's early read, side by side. */
+  prefetch(plan: Plan): void {
+    for (const task of plan.tasks) {
+      for (const step of task.steps) {
+        const ex = executorFor(step);
+        if (!ex.prefetch) continue;
+        const read = ex.prefetch(this.forStep(task, step, this.signal), step);
+        if (read) this.#prefetched.set(`${task.id}/${step.id}`, read.catch(() => undefined));
+      }
+    }
+  }
+
+  hooks(task: string, step: string, signal?: AbortSignal): CommandHooks {
+    return {
+      signal,
+      onCommand: (argv) => this.emit({ type: "cmd", task, step, argv }),
+      onRetry: (info) =>
+        this.emit({
+          type: "retry",
+          task,
+          step,
+          attempt: info.attempt,
+          delayMs: info.delayMs,
+          reason: info.reason,
+        }),
+    };
+  }
+
+  async writeTmp(name: string, content: string): Promise<string> {
+    this.#tmp ??= await Deno.makeTempDir({ prefix: "meshup-" });
+    const path = `${this.#tmp}/${name.replace(/[^A-Za-z0-9._-]/g, "_")}`;
+    await Deno.writeTextFile(path, content);
+    return path;
+  }
+
+  /** Removes the run's temporary files. */
+  async close(): Promise<void> {
+    if (this.#tmp) await Deno.remove(this.#tmp, { recursive: true }).catch(() => undefined);
+    this.#tmp = undefined;
+  }
+
+  /** The context of one step; `signal` is the task's (the run's, plus its own waits). */
+  forStep(task: PlannedTask, step: Step, signal: AbortSignal | undefined): StepContext {
+    const hooks = this.hooks(task.id, step.id, this.signal);
+    const timeoutMs = (): number =>
+      (step.timeoutSeconds ?? this.#options.timeoutSeconds ?? 300) * 1000;
+    const key = `${task.id}/${step.id}`;
+    return {
+      task,
+      step,
+      kube: this.kube,
+      prepared: this.prepared,
+      settings: this.settings,
+      releases: this.releases,
+      signal,
+      hooks,
+      emit: (body) => this.emit(body),
+      prefetched: () => {
+        const read = this.#prefetched.get(key);
+        this.#prefetched.delete(key);
+        return read;
+      },
+      writeTmp: (name, content) => this.writeTmp(name, content),
+      timeoutMs,
+      waitOptions: (): WaitOptions => ({
+        ...hooks,
+        ...(signal ? { signal } : {}),
+        subject: key,
+        timeoutMs: timeoutMs(),
+        onProgress: (pending: ObjectState[]) =>
+          this.emit({ type: "wait", task: task.id, step: step.id, pending }),
+      }),
+      guard: (when: StepGuard) => evaluateGuard(this.kube, when, hooks),
+    };
+  }
+}
