@@ -70,7 +70,9 @@ function signedMs(ms: number): string {
  * earliest start under the profile and after its last dep finished, how
  * long it took against what the profile makes it wait for, and the
  * difference (its overhead). `*` marks the critical path; the last row sums
- * the critical path's gaps, durations, costs and overheads.
+ * the critical path's gaps, durations, costs and overheads after the start
+ * of its first task, so that start + after deps + measured is the path's
+ * finish.
  */
 export function overheadRows(rows: readonly TaskOverhead[]): string[][] {
   const critical = rows.filter((r) => r.critical);
@@ -99,7 +101,7 @@ export function overheadRows(rows: readonly TaskOverhead[]): string[][] {
     ...(critical.length
       ? [[
         "  critical path, summed",
-        "",
+        formatMs(critical[0].startMs),
         "",
         "",
         formatMs(critical.reduce((n, r) => n + r.afterDepsMs, 0)),

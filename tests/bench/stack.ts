@@ -89,7 +89,9 @@ async function runCli(
   let err = "";
   const startAt = performance.now();
   const code = await main(args, {
-    env: options.env,
+    // the simulator's kubeconfig in main's env too, not only in its processes' env: anything
+    // that reads the cluster in-process must find this cluster, never the developer's
+    env: { ...options.env, KUBECONFIG: stack.sim.kubeconfig },
     cwd: options.cwd,
     proc,
     tty: false,
