@@ -7,12 +7,9 @@ import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { type Cluster, withCluster } from "../_cluster.ts";
 import type { CheckResult } from "../../lib/checks/common.ts";
 import { type Config, parseConfig } from "../../lib/config/config.ts";
-import {
-  ciliumSettingsCheck,
-  istioLineCheck,
-  k8sVersionCheck,
-  runDoctor,
-} from "../../lib/checks/doctor.ts";
+import { ciliumSettingsCheck } from "../../lib/checks/doctor/cilium.ts";
+import { runDoctor } from "../../lib/checks/doctor/mod.ts";
+import { istioLineCheck, k8sVersionCheck } from "../../lib/checks/doctor/versions.ts";
 import { Kube } from "../../lib/kube/kube.ts";
 import { DenoProcessRunner } from "../../lib/kube/process.ts";
 import { Redactor } from "../../lib/output/redact.ts";

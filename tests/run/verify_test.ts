@@ -11,14 +11,10 @@ import { type Config, parseConfig } from "../../lib/config/config.ts";
 import { Kube } from "../../lib/kube/kube.ts";
 import { DenoProcessRunner } from "../../lib/kube/process.ts";
 import { Redactor } from "../../lib/output/redact.ts";
-import {
-  eligibleNodes,
-  httpGet,
-  meshProviderNames,
-  productpageUrl,
-  runVerify,
-  type VerifyOptions,
-} from "../../lib/checks/verify.ts";
+import { httpGet, productpageUrl } from "../../lib/checks/verify/http.ts";
+import { runVerify, type VerifyOptions } from "../../lib/checks/verify/mod.ts";
+import { meshProviderNames } from "../../lib/checks/verify/telemetry.ts";
+import { eligibleNodes } from "../../lib/checks/verify/workloads.ts";
 import { kubeBinaries } from "../sim/binaries.ts";
 import type { Rec } from "../sim/mod.ts";
 

@@ -1,0 +1,159 @@
+/**
+ * The ingress: the gateway Service has a LoadBalancer address (the one
+ * configured, if any), and bookinfo's Gateway is bound to the installed
+ * gateway: an Istio Gateway's selector matches the gateway's pods (the
+ * how-to's selector mismatch, errata 2), a Gateway API Gateway is programmed.
+ */
+import type { CheckOutcome } from "../common.ts";
+import type { CheckContext, CheckDef } from "../context.ts";
+import type { Config } from "../../config/config.ts";
+import type { Json } from "../../kube/kube.ts";
+import type { ObjectRef } from "../../plan/plan.ts";
+import { conditionsOf, loadBalancerAddress, selectorMatches } from "../../run/kstatus.ts";
+import { formatLabels, labelsOf, plural } from "./_helpers.ts";
+
+export const gatewayAddress: CheckDef = {
+  id: "gateway-address",
+  title: "gateway address",
+  run: checkGatewayAddress,
+};
+
+export const bookinfoGateway: CheckDef = {
+  id: "bookinfo-gateway",
+  title: "bookinfo gateway",
+  run: checkBookinfoGateway,
+};
+
+/** Does an Istio Gateway's `spec.selector` (a plain label map) select these labels? */
+export function istioSelectorMatches(
+  selector: Record<string, string>,
+  labels: Record<string, string>,
+): boolean {
+  return selectorMatches({ matchLabels: selector }, labels);
+}
+
+/** The installed gateway's Service (the istio/gateway release). */
+export function gatewayServiceRef(config: Config): ObjectRef {
+  const g = config.gateway;
+  return { apiVersion: "v1", kind: "Service", namespace: g.namespace, name: g.release };
+}
+
+async function checkGatewayAddress(ctx: CheckContext): Promise<CheckOutcome> {
+  const ref = gatewayServiceRef(ctx.config);
+  const where = `Service ${ref.namespace}/${ref.name}`;
+  const svc = await ctx.get(ref);
+  if (!svc) {
+    return { status: "fail", detail: `${where} not found`, hint: "run `deno task gateway`" };
+  }
+  const type = String((svc.spec as Json | undefined)?.type ?? "ClusterIP");
+  if (type !== "LoadBalancer") {
+    return {
+      status: "fail",
+      detail: `${where} is of type ${type}, not LoadBalancer`,
+      hint: "the gateway chart's service.type must be LoadBalancer: re-run `deno task gateway`",
+    };
+  }
+  const address = loadBalancerAddress(svc);
+  if (!address) {
+    return {
+      status: "fail",
+      detail: `${where} has no LoadBalancer address`,
+      hint: "a load-balancer provider (MetalLB, Cilium LB IPAM, a cloud) must assign one: " +
+        `kubectl -n ${ref.namespace} describe svc/${ref.name}`,
+    };
+  }
+  const wanted = ctx.config.gateway.loadBalancerIP;
+  if (wanted && wanted !== address) {
+    return {
+      status: "fail",
+      detail: `${where} got ${address}, but gateway.loadBalancerIP is ${wanted}`,
+      hint: `check that ${wanted} is in your load-balancer pool and free`,
+    };
+  }
+  return { status: "pass", detail: `${where} has address ${address}` };
+}
+
+async function checkBookinfoGateway(ctx: CheckContext): Promise<CheckOutcome> {
+  const b = ctx.config.bookinfo;
+  if (b.flavour === "gateway-api") {
+    const gw = await ctx.get({
+      apiVersion: "gateway.networking.k8s.io/v1",
+      kind: "Gateway",
+      namespace: b.namespace,
+      name: "bookinfo-gateway",
+    });
+    const where = `Gateway ${b.namespace}/bookinfo-gateway (gateway.networking.k8s.io)`;
+    if (!gw) {
+      return { status: "fail", detail: `${where} not found`, hint: "run `deno task bookinfo`" };
+    }
+    const programmed = conditionsOf(gw).find((c) => c.type === "Programmed");
+    if (programmed && programmed.status !== "True") {
+      return {
+        status: "fail",
+        detail: `${where} is not programmed: ${programmed.reason} ${programmed.message}`.trim(),
+        hint:
+          `kubectl -n ${b.namespace} describe gateway.gateway.networking.k8s.io/bookinfo-gateway`,
+      };
+    }
+    return {
+      status: "pass",
+      detail: `${where} exists${programmed ? " and is programmed" : ""}`,
+    };
+  }
+  const gw = await ctx.get({
+    apiVersion: "networking.istio.io/v1",
+    kind: "Gateway",
+    namespace: b.namespace,
+    name: "bookinfo-gateway",
+  });
+  const where = `Gateway ${b.namespace}/bookinfo-gateway`;
+  if (!gw) {
+    return { status: "fail", detail: `${where} not found`, hint: "run `deno task bookinfo`" };
+  }
+  const selector = ((gw.spec as Json | undefined)?.selector ?? {}) as Record<string, string>;
+  const g = ctx.config.gateway;
+  const pods = (await ctx.list("pods", { namespace: g.namespace })).filter((p) =>
+    !(p.metadata as Json | undefined)?.deletionTimestamp
+  );
+  const shownSelector = formatLabels(selector) || "(empty)";
+  const matched = pods.filter((p) => istioSelectorMatches(selector, labelsOf(p)));
+  if (matched.length > 0) {
+    const names = matched.map((p) => String((p.metadata as Json).name));
+    return {
+      status: "pass",
+      detail: `${where} selector ${shownSelector} matches ${matched.length} ${
+        plural(matched.length, "pod")
+      } in ${g.namespace} (${names.slice(0, 3).join(", ")})`,
+    };
+  }
+  if (pods.length === 0) {
+    return {
+      status: "fail",
+      detail: `${where} selector ${shownSelector} matches nothing: no pods in ${g.namespace}`,
+      hint: `run \`deno task gateway\`; kubectl -n ${g.namespace} get pods`,
+    };
+  }
+  // the labels that matter: the selector's keys, plus app and istio
+  const keys = new Set([...Object.keys(selector), "app", "istio"]);
+  const seen = [
+    ...new Set(pods.map((p) => {
+      const labels = labelsOf(p);
+      return formatLabels(
+        Object.fromEntries([...keys].filter((k) => k in labels).map((k) => [k, labels[k]])),
+      );
+    })),
+  ].filter((s) => s !== "");
+  const suggestion = Object.keys(selector).map((k) => {
+    const v = labelsOf(pods[0])[k];
+    return v === undefined ? undefined : `${k}: ${v}`;
+  }).filter((s) => s !== undefined);
+  return {
+    status: "fail",
+    detail: `${where} selector ${shownSelector} matches no pod in ${g.namespace}; ` +
+      `the gateway's pods have ${seen.join(" | ") || "no such labels"}`,
+    hint: suggestion.length > 0
+      ? `set the Gateway's selector to ${suggestion.join(", ")} (re-run \`deno task bookinfo\`), ` +
+        "or label the gateway's pods to match (gateway chart value labels.istio)"
+      : "re-run `deno task bookinfo` so the selector is derived from the installed gateway",
+  };
+}

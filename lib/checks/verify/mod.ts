@@ -1,0 +1,54 @@
+// To add a verify check: write it as a `CheckDef` ({ id, title, appliesTo?, run(ctx) }) in the
+// family module it belongs to (workloads, gateway, mesh, telemetry, kiali, http), then add one
+// line for it to CHECKS below; the order of the list is the order of the report.
+/**
+ * `verify`: read-only proof that the mesh works. The control plane and the
+ * node agents are ready on every schedulable node, the gateway has an
+ * address, bookinfo is enrolled in ambient and bound to the installed
+ * gateway (the how-to's selector mismatch, errata 2), the tracing provider
+ * the Telemetry resource names exists in meshConfig, the monitors exist,
+ * Kiali has reconciled, and a real request to `/productpage` through the
+ * gateway answers 200.
+ */
+import { type CheckResult, runChecks } from "../common.ts";
+import { bindChecks, CheckContext, type CheckDef } from "../context.ts";
+import type { Config } from "../../config/config.ts";
+import type { CommandHooks, Kube } from "../../kube/kube.ts";
+import * as gateway from "./gateway.ts";
+import * as http from "./http.ts";
+import * as kiali from "./kiali.ts";
+import * as mesh from "./mesh.ts";
+import * as telemetry from "./telemetry.ts";
+import * as workloads from "./workloads.ts";
+
+export interface VerifyOptions extends http.ProductpageOptions {
+  /** checks running at once (default 8) */
+  concurrency?: number;
+  /** passed to every command (`onCommand` to show them, `signal` to stop) */
+  hooks?: CommandHooks;
+}
+
+/** Every verify check, in report order; each `appliesTo` leaves out what the config turns off. */
+const CHECKS: readonly CheckDef<VerifyOptions>[] = [
+  workloads.istiod,
+  workloads.istioCni,
+  workloads.ztunnel,
+  gateway.gatewayAddress,
+  mesh.ambientNamespaces,
+  gateway.bookinfoGateway,
+  telemetry.tracingProvider,
+  telemetry.monitors,
+  kiali.kialiCr,
+  kiali.kialiServer,
+  http.productpage,
+];
+
+/** Runs every post-install check that applies to the config, in a fixed order. */
+export async function runVerify(
+  kube: Kube,
+  config: Config,
+  options: VerifyOptions = {},
+): Promise<CheckResult[]> {
+  const ctx = new CheckContext(kube, config, { hooks: options.hooks, options });
+  return await runChecks(bindChecks(CHECKS, ctx), { concurrency: options.concurrency });
+}
