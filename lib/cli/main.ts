@@ -16,7 +16,7 @@ import { Kube } from "../kube/kube.ts";
 import { createOutput } from "../output/mod.ts";
 import { DenoProcessRunner, MissingBinaryError, type ProcessRunner } from "../kube/process.ts";
 import { Redactor } from "../output/redact.ts";
-import { downPlan, prepare, runPlan } from "../run/run.ts";
+import { downPlan, prepare, runPlan } from "../run/mod.ts";
 import type { Plan } from "../plan/plan.ts";
 import { renderPlan } from "../plan/render.ts";
 import type { Task } from "../plan/task.ts";
