@@ -57,6 +57,8 @@ const TRANSIENT: Pattern[] = [
     reason: "another helm operation in progress",
   },
   { test: /connection reset by peer/i, reason: "connection reset" },
+  // hyper, under Deno's fetch: the server closed a kept-alive connection mid-request
+  { test: /connection closed before message completed/i, reason: "connection closed" },
   { test: /http2: client connection lost|http2: server sent GOAWAY/i, reason: "connection lost" },
   { test: /\bi\/o timeout\b/i, reason: "i/o timeout" },
   { test: /TLS handshake timeout/i, reason: "TLS handshake timeout" },

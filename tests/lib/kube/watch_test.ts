@@ -1,0 +1,87 @@
+import { assert, assertEquals } from "../../_assert.ts";
+import type { KubeClient, KubeObject, WatchEventType } from "../../../lib/kube/client.ts";
+import { configMap, until, withClient } from "./_sim_client.ts";
+
+interface Seen {
+  events: [WatchEventType, string][];
+  synced: string[];
+}
+
+function startWatch(kube: KubeClient, namespace: string, options: {
+  onSynced?: (count: number) => void;
+} = {}): { seen: Seen; stop: () => Promise<void> } {
+  const seen: Seen = { events: [], synced: [] };
+  const controller = new AbortController();
+  const done = kube.watch({ apiVersion: "v1", kind: "ConfigMap", namespace }, {
+    signal: controller.signal,
+    timeoutSeconds: 30,
+    onEvent: (type, obj) => {
+      seen.events.push([type, String((obj.metadata as KubeObject).name)]);
+    },
+    onSynced: (rv) => {
+      seen.synced.push(rv);
+      options.onSynced?.(seen.synced.length);
+    },
+  });
+  return {
+    seen,
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+Deno.test("KubeClient.watch() resumes from the last resourceVersion when the server drops the stream", async () => {
+  await withClient(async (kube, sim) => {
+    sim.seed(configMap("before", "w", {}));
+    sim.faults.set({ watches: [{ path: "/configmaps$", closeAfterEvents: 1, times: 1 }] });
+    const watch = startWatch(kube, "w");
+    try {
+      await until(() => watch.seen.synced.length === 1, "the first list");
+      sim.seed(configMap("one", "w", {}));
+      await until(
+        () => sim.requests.count({ path: "/configmaps$", query: "watch=true" }) >= 2,
+        "re-watch",
+      );
+      sim.seed(configMap("two", "w", {}));
+      await until(() => watch.seen.events.length === 3, "three events");
+      assertEquals(watch.seen.events, [["ADDED", "before"], ["ADDED", "one"], ["ADDED", "two"]]);
+      const watches = sim.requests.list({ path: "/configmaps$", query: "watch=true" });
+      const rvs = watches.map((w) => new URLSearchParams(w.query).get("resourceVersion"));
+      assertEquals(rvs[0], watch.seen.synced[0]);
+      assert(Number(rvs[1]) > Number(rvs[0]), `resumed after the first event: ${rvs.join(", ")}`);
+      assertEquals(sim.requests.count({ path: "/configmaps$", query: "^(?!.*watch)" }), 1);
+    } finally {
+      await watch.stop();
+    }
+  });
+});
+
+Deno.test("KubeClient.watch() relists after 410 Gone and brings the caller's state up to date", async () => {
+  await withClient(async (kube, sim) => {
+    sim.seed([configMap("stays", "g", {}), configMap("goes", "g", {})]);
+    sim.faults.set({ watches: [{ path: "/configmaps$", expireOnResume: true, times: 1 }] });
+    const watch = startWatch(kube, "g", {
+      onSynced: (n) => {
+        if (n !== 1) return;
+        sim.api.delete(sim.registry.find("", "v1", "configmaps")!, "g", "goes");
+        sim.seed(configMap("new", "g", {}));
+      },
+    });
+    try {
+      await until(() => watch.seen.synced.length === 2, "the relist");
+      assertEquals(watch.seen.events, [
+        ["ADDED", "goes"],
+        ["ADDED", "stays"],
+        ["ADDED", "new"],
+        ["DELETED", "goes"],
+      ]);
+      sim.seed(configMap("later", "g", {}));
+      await until(() => watch.seen.events.length === 5, "an event after the relist");
+      assertEquals(watch.seen.events.at(-1), ["ADDED", "later"]);
+    } finally {
+      await watch.stop();
+    }
+  });
+});
