@@ -62,6 +62,11 @@ interface StreamEnd {
   reason: string;
 }
 
+/** An error thrown by the caller's `onEvent`, passed through untouched. */
+class CallerFailure {
+  constructor(readonly error: unknown) {}
+}
+
 function meta(obj: Obj): Obj {
   return (obj.metadata ?? {}) as Obj;
 }
@@ -145,10 +150,15 @@ export async function runWatch(deps: WatchDeps, options: WatchOptions): Promise<
           }
           end.events++;
           failures = 0;
-          await deliver(event.type, event.object);
+          try {
+            await deliver(event.type, event.object);
+          } catch (error) {
+            throw new CallerFailure(error);
+          }
         }
       }
     } catch (error) {
+      if (error instanceof CallerFailure) throw error.error;
       if (signal.aborted) return end;
       if (error instanceof ApiError) throw error;
       if (silence.signal.aborted) return { ...end, reason: "stream silent too long" };

@@ -85,3 +85,25 @@ Deno.test("KubeClient.watch() relists after 410 Gone and brings the caller's sta
     }
   });
 });
+
+Deno.test("KubeClient.watch() rejects with the error its onEvent throws", async () => {
+  await withClient(async (kube, sim) => {
+    const controller = new AbortController();
+    let synced = false;
+    const done = kube.watch({ apiVersion: "v1", kind: "ConfigMap", namespace: "e" }, {
+      signal: controller.signal,
+      onSynced: () => synced = true,
+      onEvent: (_type, obj) => {
+        throw new Error(`caller broke on ${(obj.metadata as KubeObject).name}`);
+      },
+    });
+    try {
+      await until(() => synced, "the first list");
+      sim.seed(configMap("boom", "e", {}));
+      const error = await done.then(() => undefined, (e: Error) => e);
+      assertEquals(error?.message, "caller broke on boom");
+    } finally {
+      controller.abort();
+    }
+  });
+});
