@@ -31,13 +31,6 @@ export interface Credential {
   fromExec: boolean;
 }
 
-/** The result of running an exec plugin (injectable for tests). */
-export interface ExecResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 export interface CredentialsOptions {
   /** deadline of one exec plugin run (default 60 s) */
   execTimeoutMs?: number;
