@@ -96,7 +96,7 @@ export async function withCluster(
       let out = "";
       let err = "";
       const code = await main([...args, ...(o.json === false ? [] : ["--json"])], {
-        env: { ...env, ...o.env },
+        env: { ...env, KUBECONFIG: sim.kubeconfig, ...o.env },
         cwd: REPO,
         proc,
         tty: o.tty ?? false,
@@ -138,6 +138,14 @@ export async function withCluster(
 /** Counts spawned commands like `helm upgrade` or `kubectl apply`. */
 export function countCmd(spawned: string[][], tool: string, sub: string): number {
   return spawned.filter((a) => a[0] === tool && a[1] === sub).length;
+}
+
+/**
+ * Counts commands a run announced (`cmd` events), whether it spawned them or
+ * did them in process (a server-side apply through the API client).
+ */
+export function countRan(events: RunEvent[], tool: string, sub: string): number {
+  return events.filter((e) => e.type === "cmd" && e.argv[0] === tool && e.argv[1] === sub).length;
 }
 
 export function stepEvents(events: RunEvent[], type: RunEvent["type"]): RunEvent[] {

@@ -34,6 +34,7 @@ export async function demo(args: string[] = []): Promise<number> {
   };
   const env = {
     ...standInEnv(repo.url),
+    KUBECONFIG: sim.kubeconfig,
     KIALI_AUTH: "openid",
     KIALI_ISSUER_URI: "https://sso.homelab.example.com/realms/homelab",
     KIALI_OIDC_CLIENT_SECRET: "demo-client-secret-never-shown",

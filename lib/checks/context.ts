@@ -36,12 +36,19 @@ export interface CheckContextOptions<O extends object> {
   options?: O;
 }
 
+/** A kind to list. */
+export interface KindRef {
+  apiVersion: string;
+  kind: string;
+}
+
+export const NODE: KindRef = { apiVersion: "v1", kind: "Node" };
+export const POD: KindRef = { apiVersion: "v1", kind: "Pod" };
+export const EVENT: KindRef = { apiVersion: "v1", kind: "Event" };
+
+/** Without a namespace: every namespace. */
 export interface ListOptions {
-  /** the namespace to list in; leave out for a cluster-scoped resource */
   namespace?: string;
-  /** every namespace (`--all-namespaces`) */
-  allNamespaces?: boolean;
-  /** `app=x,istio!=y` */
   labelSelector?: string;
 }
 
@@ -107,20 +114,15 @@ export class CheckContext<O extends object = object> {
     });
   }
 
-  /** The items of a list: `resource` is a plural name, `crds.group` for a custom one. */
-  list(resource: string, options: ListOptions = {}): Promise<Json[]> {
-    const args = [
-      ...(options.namespace ? [`--namespace=${options.namespace}`] : []),
-      ...(options.allNamespaces ? ["--all-namespaces"] : []),
-      ...(options.labelSelector ? ["-l", options.labelSelector] : []),
-    ];
-    return this.#memo.once(`list:${resource} ${args.join(" ")}`, async () => {
-      const list = await this.#kube.getJson([resource, ...args], this.#hooks);
-      return (list.items ?? []) as Json[];
-    });
+  /** The objects of a kind (memoised); a kind the server does not serve has none. */
+  list(kind: KindRef, options: ListOptions = {}): Promise<Json[]> {
+    const query = { ...kind, ...options };
+    return this.#memo.once(
+      `list:${JSON.stringify(query)}`,
+      () => this.#kube.list(query, this.#hooks),
+    );
   }
 
-  /** Is this CustomResourceDefinition (`plural.group`) installed? */
   crdExists(name: string): Promise<boolean> {
     return this.#memo.once(`crd:${name}`, () => this.#kube.crdExists(name, this.#hooks));
   }
@@ -128,6 +130,15 @@ export class CheckContext<O extends object = object> {
   /** `kubectl version` against the server, once; never throws for a dead server. */
   version(): Promise<ServerInfo> {
     return this.#memo.once("server-version", async (): Promise<ServerInfo> => {
+      const api = this.#kube.api;
+      if (api) {
+        try {
+          const v = await api.version({ signal: this.signal });
+          return { ok: true, gitVersion: String(v.gitVersion), platform: String(v.platform ?? "") };
+        } catch (e) {
+          return { ok: false, error: (e as Error).message };
+        }
+      }
       const r = await this.#kube.exec(
         this.#kube.kubectlArgv("version", "-o", "json", "--request-timeout=15s"),
         { ...this.#hooks, allowFailure: true },

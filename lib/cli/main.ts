@@ -12,7 +12,8 @@ import { toDot, toMermaid, validateGraph } from "../plan/dag.ts";
 import { describePlan } from "../plan/describe.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, InputError } from "../errors.ts";
 import type { RunEvent } from "../output/events.ts";
-import { Kube } from "../kube/kube.ts";
+import type { Kube } from "../kube/kube.ts";
+import { connect } from "../kube/connect.ts";
 import { createOutput } from "../output/mod.ts";
 import { DenoProcessRunner, MissingBinaryError, type ProcessRunner } from "../kube/process.ts";
 import { Redactor } from "../output/redact.ts";
@@ -129,8 +130,13 @@ async function execute(
     if (o.timeline) events.push(e);
     output.emit(e);
   };
-  const proc = processRunner(o.env, o.options);
-  const kube = new Kube({ proc, target: cli.context ? { context: cli.context } : {}, redactor });
+  const connection = await connect({
+    proc: processRunner(o.env, o.options),
+    redactor,
+    context: cli.context,
+    env: o.env,
+  });
+  const kube = connection.kube;
   const controller = new AbortController();
   o.options.signal?.addEventListener("abort", () => controller.abort(), { once: true });
   const onSigint = (): void => {
@@ -138,7 +144,9 @@ async function execute(
     controller.abort();
   };
   try {
-    const { context, server } = await resolveContext(kube, cli.context);
+    const { context, server } = connection.context && connection.server
+      ? { context: connection.context, server: connection.server }
+      : await resolveContext(kube, cli.context);
     if (plan.context && !cli.context && context !== plan.context) {
       throw new InputError(
         `Refusing to run against context "${context}": the config pins "${plan.context}"`,
@@ -160,6 +168,9 @@ async function execute(
       }
     }
     emit({ type: "context", time: now(), context, server });
+    if (connection.notice) {
+      emit({ type: "log", time: now(), level: "info", message: connection.notice });
+    }
     emit({
       type: "plan",
       time: now(),
@@ -209,6 +220,7 @@ async function execute(
     throw e;
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
+    connection.close();
     output.close();
   }
 }
@@ -219,11 +231,13 @@ async function checks(
   config: Config,
   o: { env: Record<string, string | undefined>; io: Io; options: MainOptions },
 ): Promise<number> {
-  const kube = new Kube({
+  const connection = await connect({
     proc: processRunner(o.env, o.options),
-    target: cli.context ? { context: cli.context } : {},
     redactor: new Redactor(),
+    context: cli.context,
+    env: o.env,
   });
+  const kube = connection.kube;
   try {
     const results = cli.command === "doctor"
       ? await runDoctor(kube, config)
@@ -254,6 +268,8 @@ async function checks(
       return EXIT_BAD_INPUT;
     }
     throw e;
+  } finally {
+    connection.close();
   }
 }
 

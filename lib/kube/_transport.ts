@@ -24,6 +24,8 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** this request's deadline (default: the client's `timeoutMs`) */
   timeoutMs?: number;
+  /** called before each retry of this request */
+  onRetry?(info: RetryInfo): void;
 }
 
 export interface TransportOptions {
@@ -114,7 +116,10 @@ export class Transport {
           return error.transientReason ?? error.reason;
         },
         sleep: (ms, signal) => abortableSleep(Math.max(ms, retryAfterMs), signal),
-        onRetry: (info) => this.#options.onRetry?.({ ...info, method, path }),
+        onRetry: (info) => {
+          options.onRetry?.(info);
+          this.#options.onRetry?.({ ...info, method, path });
+        },
       });
     } catch (error) {
       if (options.notFound && error instanceof ApiError && error.status === 404) return undefined;

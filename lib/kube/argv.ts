@@ -173,6 +173,14 @@ export function kubectlDeleteArgv(
 }
 
 /** `kind.group/name` as kubectl takes it, e.g. `namespace/book-info`. */
+/** The kubectl resource argument for a kind: `deployment.v1.apps`, `service`. */
+export function resourceType(ref: { apiVersion: string; kind: string }): string {
+  const [group, version] = ref.apiVersion.includes("/")
+    ? ref.apiVersion.split("/")
+    : ["", ref.apiVersion];
+  return group ? `${ref.kind.toLowerCase()}.${version}.${group}` : ref.kind.toLowerCase();
+}
+
 export function resourceArg(ref: ObjectRef): string {
   const group = ref.apiVersion.includes("/") ? ref.apiVersion.split("/")[0] : "";
   return `${ref.kind.toLowerCase()}${group ? `.${group}` : ""}/${ref.name}`;

@@ -1,15 +1,19 @@
 /**
- * Talks to the cluster through the real kubectl and helm, with argument
- * arrays, transient-failure retries and a `cmd` event for every command
- * (redacted), so a user can repeat any of them by hand.
+ * The cluster as the rest of meshup sees it. Reads, lists and watches go
+ * through the in-process API client when the kubeconfig allows one (no
+ * process per read); otherwise, and for helm and every change a user may
+ * want to repeat by hand, through the real kubectl and helm with argument
+ * arrays, transient-failure retries and a `cmd` event per command.
  */
 import type { KubeTarget } from "./argv.ts";
-import { helmTarget, kubectlTarget, resourceArg } from "./argv.ts";
-import { FINGERPRINT_KEY } from "../plan/fingerprint.ts";
+import { helmTarget, kubectlTarget, resourceArg, resourceType, shellQuote } from "./argv.ts";
+import type { KubeClient } from "./client.ts";
+import { FIELD_MANAGER, FINGERPRINT_KEY } from "../plan/fingerprint.ts";
 import type { ObjectRef } from "../plan/plan.ts";
 import type { ProcessRunner, ProcResult } from "./process.ts";
 import type { Redactor } from "../output/redact.ts";
 import { CommandError, isTransient, retry, type RetryInfo } from "./retry.ts";
+import { kubectlWatch, type WatchHandler } from "./_kubectl_watch.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -29,10 +33,21 @@ export interface CommandHooks {
   signal?: AbortSignal;
 }
 
+/** A kind to list: every namespace unless `namespace` is given. */
+export interface KindQuery {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
 export interface KubeOptions {
   proc: ProcessRunner;
   target: KubeTarget;
   redactor: Redactor;
+  /** the in-process API client; without one, reads run kubectl */
+  api?: KubeClient;
   /** retry tuning, for tests */
   retry?: { baseMs?: number; maxAttempts?: number; totalCapMs?: number };
 }
@@ -41,12 +56,14 @@ export class Kube {
   readonly proc: ProcessRunner;
   readonly target: KubeTarget;
   readonly redactor: Redactor;
+  readonly api: KubeClient | undefined;
   readonly #retry: KubeOptions["retry"];
 
   constructor(options: KubeOptions) {
     this.proc = options.proc;
     this.target = options.target;
     this.redactor = options.redactor;
+    this.api = options.api;
     this.#retry = options.retry;
   }
 
@@ -90,13 +107,15 @@ export class Kube {
     });
   }
 
+  /** `kubectl get ARGS -o json`, parsed (kubectl only: for what the client does not model). */
   async getJson(args: string[], hooks: CommandHooks = {}): Promise<Json> {
     const r = await this.exec(this.kubectlArgv("get", ...args, "-o", "json"), hooks);
     return r.stdout.trim() === "" ? {} : JSON.parse(r.stdout);
   }
 
-  /** One object, or undefined when it does not exist. */
+  /** One object, or undefined when it (or its kind) does not exist. */
   async getObject(ref: ObjectRef, hooks: CommandHooks = {}): Promise<Json | undefined> {
+    if (this.api) return await this.api.get(ref, callOptions(hooks));
     const r = await this.exec(
       this.kubectlArgv(
         "get",
@@ -111,21 +130,50 @@ export class Kube {
     return r.stdout.trim() === "" ? undefined : JSON.parse(r.stdout);
   }
 
-  /** The objects of a manifest file that exist (`kubectl get -f`). */
-  async getManifestObjects(
-    file: string,
-    options: CommandHooks & { namespace?: string } = {},
+  /**
+   * The objects of a kind; a kind the server does not serve has none.
+   * Without `namespace`, every namespace.
+   */
+  async list(query: KindQuery, hooks: CommandHooks = {}): Promise<Json[]> {
+    if (this.api) return (await this.api.list(query, callOptions(hooks))).items;
+    const argv = this.kubectlArgv(
+      "get",
+      resourceType(query),
+      ...(query.namespace ? [`--namespace=${query.namespace}`] : ["--all-namespaces"]),
+      ...(query.labelSelector ? ["-l", query.labelSelector] : []),
+      ...(query.fieldSelector ? [`--field-selector=${query.fieldSelector}`] : []),
+      "-o",
+      "json",
+    );
+    try {
+      const r = await this.exec(argv, hooks);
+      return r.stdout.trim() === "" ? [] : (JSON.parse(r.stdout).items ?? []) as Json[];
+    } catch (e) {
+      if (e instanceof CommandError && UNKNOWN_KIND.test(e.stderr)) return [];
+      throw e;
+    }
+  }
+
+  /**
+   * The objects of a step that exist: with the client one read each, side
+   * by side; else `kubectl get -f file`. Undefined when unreadable.
+   */
+  async liveObjects(
+    refs: readonly ObjectRef[],
+    options: CommandHooks & { file: string; namespace?: string },
   ): Promise<Json[] | undefined> {
-    const { namespace, ...hooks } = options;
+    const { file, namespace, ...hooks } = options;
+    if (this.api) {
+      const found = await Promise.all(refs.map((ref) => this.getObject(ref, hooks)));
+      return found.filter((o): o is Json => o !== undefined);
+    }
     const ns = namespace ? [`--namespace=${namespace}`] : [];
     const r = await this.exec(
       this.kubectlArgv("get", "-f", file, ...ns, "--ignore-not-found", "-o", "json"),
       { ...hooks, allowFailure: true },
     );
     // a kind the server does not know (its CRD is gone) has no objects
-    if (r.code !== 0) {
-      return /no matches for kind|resource mapping not found/.test(r.stderr) ? [] : undefined;
-    }
+    if (r.code !== 0) return UNKNOWN_KIND.test(r.stderr) ? [] : undefined;
     const out = r.stdout.trim();
     if (out === "") return [];
     const parsed = JSON.parse(out) as Json;
@@ -133,13 +181,56 @@ export class Kube {
   }
 
   /**
+   * Server-side apply of objects, in order, under meshup's field manager
+   * with conflicts forced: what `argv` (`kubectl apply --server-side`) does,
+   * announced as that command so a user can repeat it. An object without a
+   * namespace of a namespaced kind takes its ref's.
+   */
+  async applyObjects(
+    objects: readonly Json[],
+    options: CommandHooks & { argv: readonly string[]; refs: readonly ObjectRef[] },
+  ): Promise<void> {
+    const api = this.api;
+    if (!api) throw new Error("applyObjects needs the API client");
+    options.onCommand?.(this.redactor.redactArgv(options.argv));
+    for (const [i, obj] of objects.entries()) {
+      const meta = (obj.metadata ?? {}) as Json;
+      const ref = options.refs[i];
+      let body = obj;
+      if (!meta.namespace && ref?.namespace) {
+        const info = await api.resource(ref.apiVersion, ref.kind, { signal: options.signal });
+        if (info?.namespaced) body = { ...obj, metadata: { ...meta, namespace: ref.namespace } };
+      }
+      try {
+        await api.apply(body, {
+          fieldManager: FIELD_MANAGER,
+          force: true,
+          ...callOptions(options),
+        });
+      } catch (e) {
+        // worded like a failed kubectl, with the server's answer for the stderr
+        throw Object.assign(
+          new Error(
+            `Command failed: ${shellQuote(this.redactor.redactArgv(options.argv))} (in process)\n` +
+              this.redactor.redact((e as Error).message),
+          ),
+          { hint: (e as { hint?: string }).hint },
+        );
+      }
+    }
+  }
+
+  /**
    * Every Helm release's latest revision, status and fingerprint, from one
-   * `kubectl get secrets -A -l owner=helm` (helm stores labels there).
+   * list of the release Secrets (`owner=helm`; helm stores labels there).
    */
   async releases(hooks: CommandHooks = {}): Promise<Map<string, ReleaseState>> {
-    const list = await this.getJson(["secrets", "--all-namespaces", "-l", "owner=helm"], hooks);
+    const items = await this.list(
+      { apiVersion: "v1", kind: "Secret", labelSelector: "owner=helm" },
+      hooks,
+    );
     const out = new Map<string, ReleaseState>();
-    for (const item of (list.items ?? []) as Json[]) {
+    for (const item of items) {
       const meta = item.metadata as { namespace: string; labels?: Record<string, string> };
       const labels = meta.labels ?? {};
       if (!labels.name || !labels.version) continue;
@@ -182,11 +273,12 @@ export class Kube {
   }
 
   async crdExists(name: string, hooks: CommandHooks = {}): Promise<boolean> {
-    const r = await this.exec(
-      this.kubectlArgv("get", "customresourcedefinition", name, "--ignore-not-found", "-o", "name"),
-      hooks,
-    );
-    return r.stdout.trim() !== "";
+    const crd = await this.getObject({
+      apiVersion: "apiextensions.k8s.io/v1",
+      kind: "CustomResourceDefinition",
+      name,
+    }, hooks);
+    return crd !== undefined;
   }
 
   /** Pods and events of namespaces, for diagnosis; failures give empty lists. */
@@ -194,23 +286,52 @@ export class Kube {
     namespaces: string[],
     hooks: CommandHooks = {},
   ): Promise<{ pods: Json[]; events: Json[] }> {
-    const pods: Json[] = [];
-    const events: Json[] = [];
-    for (const ns of namespaces) {
-      try {
-        pods.push(
-          ...((await this.getJson(["pods", `--namespace=${ns}`], hooks)).items as Json[] ?? []),
-        );
-        events.push(
-          ...((await this.getJson(["events", `--namespace=${ns}`], hooks)).items as Json[] ?? []),
-        );
-      } catch {
-        // diagnosis is best effort
-      }
+    const lists = await Promise.all(
+      namespaces.flatMap((namespace) =>
+        ["Pod", "Event"].map((kind) =>
+          this.list({ apiVersion: "v1", kind, namespace }, hooks).catch(() => [] as Json[])
+        )
+      ),
+    );
+    return {
+      pods: lists.filter((_, i) => i % 2 === 0).flat(),
+      events: lists.filter((_, i) => i % 2 === 1).flat(),
+    };
+  }
+
+  /**
+   * Watches the objects of a kind (one namespace, or one name) until
+   * `signal` aborts: with the client, one resumable watch; else `kubectl get
+   * --watch`, restarted when it ends.
+   */
+  async watch(
+    query: KindQuery,
+    options: { signal: AbortSignal; onObject: WatchHandler; onCommand?: (argv: string[]) => void },
+  ): Promise<void> {
+    if (this.api) {
+      await this.api.watch(query, {
+        signal: options.signal,
+        onEvent: (type, obj) => options.onObject(type, obj),
+      }).catch((e) => {
+        if (!options.signal.aborted) throw e;
+      });
+      return;
     }
-    return { pods, events };
+    await kubectlWatch(this, query, options);
   }
 }
+
+function callOptions(
+  hooks: CommandHooks,
+): { signal?: AbortSignal; onRetry?(info: RetryInfo): void } {
+  return {
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+    ...(hooks.onRetry ? { onRetry: hooks.onRetry } : {}),
+  };
+}
+
+const UNKNOWN_KIND =
+  /no matches for kind|resource mapping not found|doesn't have a resource type|the server could not find the requested resource/;
 
 function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

@@ -3,10 +3,9 @@
  * remote manifests parsed, annotated with the step's fingerprint.
  */
 import { parseAllDocuments, stringify } from "yaml";
-import { annotateManifest } from "../kube/argv.ts";
 import type { Json } from "../kube/kube.ts";
 import { InputError } from "../errors.ts";
-import { fingerprint } from "../plan/fingerprint.ts";
+import { fingerprint, FINGERPRINT_KEY } from "../plan/fingerprint.ts";
 import type { ApplyStep, ObjectRef } from "../plan/plan.ts";
 import { checkObject, refOf } from "../plan/task.ts";
 import type { Prepared } from "./executor.ts";
@@ -34,6 +33,7 @@ export interface ApplyContent {
   /** the whole manifest, every object annotated with `fp` */
   content: string;
   fp: string;
+  /** the objects of `content` */
   objects: Json[];
   /** the objects' references, namespaced with the step's default namespace */
   refs: ObjectRef[];
@@ -44,11 +44,14 @@ export function applyContent(step: ApplyStep, prepared: Prepared): ApplyContent 
   const remote = step.remote.map((r) => prepared.remote.get(r.url) ?? "");
   const fp = fingerprint(step, remote);
   const parts = [...step.manifests.map((m) => m.content), ...remote];
-  const objects = parts.flatMap((p, i) => parseObjects(p, `manifest ${i + 1}`));
-  const content = annotateManifest(
-    objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n"),
-    fp,
-  );
+  const objects = parts.flatMap((p, i) => parseObjects(p, `manifest ${i + 1}`)).map((o): Json => {
+    const meta = (o.metadata ?? {}) as Json;
+    return {
+      ...o,
+      metadata: { ...meta, annotations: { ...annotationsOf(o), [FINGERPRINT_KEY]: fp } },
+    };
+  });
+  const content = objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
   const refs = objects.map((o) => {
     const ref = refOf(o as never);
     if (

@@ -1,6 +1,6 @@
 /**
- * Waits for objects to be ready by kstatus rules, driven by watches
- * (`kubectl get --watch --output-watch-events -o json`), with one deadline.
+ * Waits for objects to be ready by kstatus rules, driven by watches (the
+ * API client's, or `kubectl get --watch` without one), with one deadline.
  * No polling and no sleeps: a status change is noticed when its event
  * arrives. On Failed it stops at once; at the deadline it names every
  * unready object with its pods' reasons and the last events.
@@ -8,10 +8,9 @@
 import type { ObjectState } from "../output/events.ts";
 import { computeStatus } from "./kstatus.ts";
 import { WaitTimeoutError } from "./diagnose.ts";
-import type { CommandHooks, Json, Kube } from "../kube/kube.ts";
+import { resourceType } from "../kube/argv.ts";
+import type { CommandHooks, Kube } from "../kube/kube.ts";
 import type { ObjectRef } from "../plan/plan.ts";
-import { JsonStreamSplitter } from "../kube/process.ts";
-import { abortableSleep } from "../kube/retry.ts";
 
 export interface WaitOptions extends CommandHooks {
   timeoutMs: number;
@@ -36,13 +35,7 @@ export function refKey(ref: ObjectRef): string {
   return `${ref.apiVersion}|${ref.kind}|${ref.namespace ?? ""}|${ref.name}`;
 }
 
-/** The kubectl resource argument for a kind: `deployment.v1.apps`, `service`. */
-export function resourceType(ref: ObjectRef): string {
-  const [group, version] = ref.apiVersion.includes("/")
-    ? ref.apiVersion.split("/")
-    : ["", ref.apiVersion];
-  return group ? `${ref.kind.toLowerCase()}.${version}.${group}` : ref.kind.toLowerCase();
-}
+export { resourceType };
 
 export async function waitReady(
   kube: Kube,
@@ -78,8 +71,15 @@ export async function waitReady(
     else if (pending.some((p) => p.status === "Failed")) settle("failed");
   };
 
-  const watchers = [...groups.values()].map((group) =>
-    watchGroup(kube, group, {
+  let watchError: unknown;
+  const watchers = [...groups.values()].map((group) => {
+    const ref = group[0];
+    return kube.watch({
+      apiVersion: ref.apiVersion,
+      kind: ref.kind,
+      namespace: ref.namespace,
+      ...(group.length === 1 ? { fieldSelector: `metadata.name=${ref.name}` } : {}),
+    }, {
       signal: stop.signal,
       onCommand: options.onCommand,
       onObject(type, obj) {
@@ -94,8 +94,12 @@ export async function waitReady(
         states.set(refKey(ref), state);
         evaluate();
       },
-    })
-  );
+    }).catch((e) => {
+      // a watch that cannot go on (403, a kind that is not served) ends the wait
+      watchError ??= e;
+      settle("failed");
+    });
+  });
   const result = await outcome;
   clearTimeout(timer);
   stop.abort();
@@ -103,6 +107,11 @@ export async function waitReady(
   await Promise.allSettled(watchers);
   if (result === "ready") return;
   if (result === "aborted") throw options.signal?.reason ?? new Error("aborted");
+  if (watchError) {
+    throw new Error(
+      `Cannot watch "${options.subject}": ${(watchError as Error).message ?? watchError}`,
+    );
+  }
   const unready = [...states.values()].filter((s) => s.status !== "Current");
   const namespaces = [
     ...new Set(unready.map((s) => s.ref.namespace).filter((n): n is string => !!n)),
@@ -131,50 +140,4 @@ export async function waitReady(
     timeoutMs: options.timeoutMs,
   });
   throw Object.assign(err, { message: `${err.message}\n${err.diagnosis}` });
-}
-
-/**
- * One watch per (kind, namespace). kubectl ends a watch when the server
- * closes it; it is restarted (relisting) until the wait is over.
- */
-async function watchGroup(
-  kube: Kube,
-  group: ObjectRef[],
-  options: {
-    signal: AbortSignal;
-    onObject(type: string, obj: Json): void;
-    onCommand?: (argv: string[]) => void;
-  },
-): Promise<void> {
-  const ref = group[0];
-  const argv = kube.kubectlArgv(
-    "get",
-    resourceType(ref),
-    ...(ref.namespace ? [`--namespace=${ref.namespace}`] : []),
-    ...(group.length === 1 ? [`--field-selector=metadata.name=${ref.name}`] : []),
-    "--watch",
-    "--output-watch-events",
-    "-o",
-    "json",
-  );
-  let restarts = 0;
-  while (!options.signal.aborted) {
-    const splitter = new JsonStreamSplitter();
-    options.onCommand?.(argv);
-    await kube.proc.run(argv, {
-      signal: options.signal,
-      onStdout(chunk) {
-        for (const ev of splitter.push(chunk) as { type?: string; object?: Json }[]) {
-          if (ev.object && ev.type) options.onObject(ev.type, ev.object);
-        }
-      },
-    }).catch(() => undefined);
-    if (options.signal.aborted) break;
-    // the stream ended (server timeout, dropped connection): watch again,
-    // pausing briefly only if it keeps ending at once
-    restarts++;
-    if (restarts > 3) {
-      await abortableSleep(Math.min(2000, 100 * restarts), options.signal).catch(() => undefined);
-    }
-  }
 }

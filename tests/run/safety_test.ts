@@ -40,7 +40,7 @@ Deno.test("an unreachable cluster exits 2 with nothing applied", async () => {
     // the kubeconfig points at a port where nothing listens
     let err = "";
     const code = await main(["up", "--json"], {
-      env: c.env,
+      env: { ...c.env, KUBECONFIG: kubeconfig },
       cwd: Deno.cwd(),
       tty: false,
       proc: new DenoProcessRunner({

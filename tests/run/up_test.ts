@@ -4,7 +4,7 @@
  * `down`.
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { countCmd, withCluster } from "../_cluster.ts";
+import { countCmd, countRan, withCluster } from "../_cluster.ts";
 import type { RunEvent } from "../../lib/output/events.ts";
 import { TASKS } from "../../Taskfile.ts";
 
@@ -43,7 +43,7 @@ Deno.test("every target runs on its own, then up converges and a re-run spawns n
     const up = await c.run(["up"], { env });
     assertEquals(up.code, 0, up.err);
     assertEquals(countCmd(up.spawned, "helm", "upgrade"), 0);
-    assertEquals(countCmd(up.spawned, "kubectl", "apply"), 0);
+    assertEquals(countRan(up.events, "kubectl", "apply"), 0);
     assertEquals(
       done(up.events).filter((s) => !s.endsWith("/server") && !s.endsWith("/config")),
       [],
@@ -101,7 +101,7 @@ Deno.test("up installs everything; a changed value re-applies that step and noth
     assertEquals(changed.code, 0, changed.err);
     assertEquals(done(changed.events).filter((s) => s !== "kiali/server"), ["telemetry/tracing"]);
     assertEquals(countCmd(changed.spawned, "helm", "upgrade"), 0);
-    assertEquals(countCmd(changed.spawned, "kubectl", "apply"), 1);
+    assertEquals(countRan(changed.events, "kubectl", "apply"), 1);
 
     const gw = await c.run(["up"], {
       env: { TELEMETRY_SAMPLING_PERCENT: "25", GATEWAY_LOADBALANCER_IP: "10.0.0.100" },

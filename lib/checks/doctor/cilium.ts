@@ -94,15 +94,16 @@ async function checkDefaultDeny(ctx: CheckContext): Promise<CheckOutcome> {
     ["ciliumnetworkpolicies.cilium.io", "CiliumNetworkPolicy"],
     ["ciliumclusterwidenetworkpolicies.cilium.io", "CiliumClusterwideNetworkPolicy"],
   ] as const;
+  const CILIUM_API = "cilium.io/v2";
   const [nps, ...ciliumCrds] = await Promise.all([
-    ctx.list("networkpolicies", { allNamespaces: true }),
+    ctx.list({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" }),
     ...ciliumKinds.map(([crd]) => ctx.crdExists(crd)),
   ]) as [Json[], ...boolean[]];
   const found = nps.filter(isDefaultDenyNetworkPolicy)
     .map((np) => `NetworkPolicy ${refName(np)}`);
   const ciliumLists = await Promise.all(
-    ciliumKinds.map(([crd], i) =>
-      ciliumCrds[i] ? ctx.list(crd, { allNamespaces: true }) : Promise.resolve([])
+    ciliumKinds.map(([, kind], i) =>
+      ciliumCrds[i] ? ctx.list({ apiVersion: CILIUM_API, kind }) : Promise.resolve([])
     ),
   );
   for (const [i, [, kind]] of ciliumKinds.entries()) {

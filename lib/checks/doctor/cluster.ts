@@ -5,6 +5,7 @@
  */
 import type { CheckOutcome } from "../common.ts";
 import type { CheckContext, CheckDef, ResourceAttributes } from "../context.ts";
+import { NODE } from "../context.ts";
 import type { Json } from "../../kube/kube.ts";
 import { ISTIO_NAMESPACE } from "../../config/vars.ts";
 import { ciliumConfigMap } from "./cilium.ts";
@@ -87,7 +88,7 @@ async function checkApiServer(ctx: CheckContext): Promise<CheckOutcome> {
 }
 
 async function checkNodes(ctx: CheckContext): Promise<CheckOutcome> {
-  const nodes = await ctx.list("nodes");
+  const nodes = await ctx.list(NODE);
   if (nodes.length === 0) {
     return {
       status: "fail",

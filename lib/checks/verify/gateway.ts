@@ -6,6 +6,7 @@
  */
 import type { CheckOutcome } from "../common.ts";
 import type { CheckContext, CheckDef } from "../context.ts";
+import { POD } from "../context.ts";
 import type { Config } from "../../config/config.ts";
 import type { Json } from "../../kube/kube.ts";
 import type { ObjectRef } from "../../plan/plan.ts";
@@ -112,7 +113,7 @@ async function checkBookinfoGateway(ctx: CheckContext): Promise<CheckOutcome> {
   }
   const selector = ((gw.spec as Json | undefined)?.selector ?? {}) as Record<string, string>;
   const g = ctx.config.gateway;
-  const pods = (await ctx.list("pods", { namespace: g.namespace })).filter((p) =>
+  const pods = (await ctx.list(POD, { namespace: g.namespace })).filter((p) =>
     !(p.metadata as Json | undefined)?.deletionTimestamp
   );
   const shownSelector = formatLabels(selector) || "(empty)";

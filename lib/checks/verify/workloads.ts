@@ -6,6 +6,7 @@
  */
 import type { CheckOutcome } from "../common.ts";
 import type { CheckContext, CheckDef } from "../context.ts";
+import { EVENT, NODE, POD } from "../context.ts";
 import type { Json } from "../../kube/kube.ts";
 import type { ObjectRef } from "../../plan/plan.ts";
 import { summarizeUnready } from "../../run/diagnose.ts";
@@ -109,7 +110,7 @@ async function checkDaemonSet(
   };
   const task = name === "ztunnel" ? "istio:ztunnel" : "istio:cni";
   const where = `DaemonSet ${ISTIO_NAMESPACE}/${name}`;
-  const [ds, nodes] = await Promise.all([ctx.get(ref), ctx.list("nodes")]);
+  const [ds, nodes] = await Promise.all([ctx.get(ref), ctx.list(NODE)]);
   if (!ds) {
     return { status: "fail", detail: `${where} not found`, hint: `run \`deno task ${task}\`` };
   }
@@ -118,7 +119,7 @@ async function checkDaemonSet(
   const desired = Number(st.desiredNumberScheduled ?? 0);
   const ready = Number(st.numberReady ?? 0);
   if (desired < eligible.length) {
-    const pods = (await ctx.list("pods", { namespace: ISTIO_NAMESPACE })).filter((p) =>
+    const pods = (await ctx.list(POD, { namespace: ISTIO_NAMESPACE })).filter((p) =>
       ownedBy(p, ds)
     );
     const covered = new Set(pods.map((p) => String((p.spec as Json | undefined)?.nodeName)));
@@ -185,7 +186,7 @@ async function whyUnready(
 ): Promise<string> {
   const ns = ref.namespace ?? "default";
   const [pods, events] = await Promise.all([
-    ctx.list("pods", { namespace: ns }),
+    ctx.list(POD, { namespace: ns }),
     namespaceEvents(ctx, ns),
   ]);
   return summarizeUnready({
@@ -197,7 +198,7 @@ async function whyUnready(
 
 function namespaceEvents(ctx: CheckContext, namespace: string): Promise<Json[]> {
   // diagnosis is best effort
-  return ctx.list("events", { namespace }).catch(() => []);
+  return ctx.list(EVENT, { namespace }).catch(() => []);
 }
 
 function ownedBy(pod: Json, owner: Json): boolean {

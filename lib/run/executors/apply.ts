@@ -36,43 +36,54 @@ async function manifestFile(ctx: StepContext, step: ApplyStep, suffix = ""): Pro
   return { ...content, file };
 }
 
-async function readLive(ctx: StepContext, step: ApplyStep, file: string): Promise<
-  Json[] | undefined
-> {
-  return await ctx.kube.getManifestObjects(file, {
+async function readLive(
+  ctx: StepContext,
+  step: ApplyStep,
+  m: ApplyContent & { file: string },
+): Promise<Json[] | undefined> {
+  return await ctx.kube.liveObjects(m.refs, {
     ...ctx.hooks,
+    file: m.file,
     namespace: step.defaultNamespace,
   });
 }
 
-export const applyExecutor: Executor<ApplyStep, Observed, string> = {
+export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
   prefetch(ctx, step) {
     if (step.when) return undefined;
-    return manifestFile(ctx, step).then(({ file }) => readLive(ctx, step, file));
+    return manifestFile(ctx, step).then((m) => readLive(ctx, step, m));
   },
 
   async observe(ctx, step) {
     const m = await manifestFile(ctx, step);
     if (ctx.settings.force) return m;
     const prefetched = ctx.prefetched() as Promise<Json[] | undefined> | undefined;
-    return { ...m, live: await (prefetched ?? readLive(ctx, step, m.file)) };
+    return { ...m, live: await (prefetched ?? readLive(ctx, step, m)) };
   },
 
-  decide(_step, { live, objects, fp, file }, settings) {
+  decide(_step, observed, settings) {
+    const { live, objects, fp } = observed;
     if (
       !settings.force && live && live.length === objects.length &&
       live.every((o) => annotationsOf(o)[FINGERPRINT_KEY] === fp)
     ) {
       return unchanged(`unchanged (${objects.length} objects, fingerprint ${fp})`);
     }
-    return { act: file };
+    return { act: observed };
   },
 
-  async act(ctx, step, file) {
-    await ctx.kube.exec(
-      kubectlApplyArgv(file, { target: ctx.kube.target, namespace: step.defaultNamespace }),
-      ctx.hooks,
-    );
+  async act(ctx, step, { file, objects, refs }) {
+    const argv = kubectlApplyArgv(file, {
+      target: ctx.kube.target,
+      namespace: step.defaultNamespace,
+    });
+    if (ctx.kube.api) {
+      // the same server-side apply as kubectl's, in process: the command is
+      // shown so it can be repeated by hand, and its file stays on disk
+      await ctx.kube.applyObjects(objects, { ...ctx.hooks, argv, refs });
+    } else {
+      await ctx.kube.exec(argv, ctx.hooks);
+    }
     return "applied";
   },
 
@@ -97,11 +108,11 @@ export const applyExecutor: Executor<ApplyStep, Observed, string> = {
     if (step.crds && !ctx.settings.purgeCrds) {
       return unchanged("CRDs are kept (use --purge-crds to delete them)");
     }
-    const { file } = await manifestFile(ctx, step, "-down");
-    const live = await readLive(ctx, step, file);
+    const m = await manifestFile(ctx, step, "-down");
+    const live = await readLive(ctx, step, m);
     if (live !== undefined && live.length === 0) return unchanged("nothing to delete");
     await ctx.kube.exec(
-      kubectlDeleteArgv(file, { target: ctx.kube.target, namespace: step.defaultNamespace }),
+      kubectlDeleteArgv(m.file, { target: ctx.kube.target, namespace: step.defaultNamespace }),
       ctx.hooks,
     );
     return { action: "deleted" };

@@ -1,5 +1,5 @@
 import { assertEquals, assertRejects } from "../../_assert.ts";
-import { bindChecks, CheckContext, type CheckDef } from "../../../lib/checks/context.ts";
+import { bindChecks, CheckContext, type CheckDef, NODE, POD } from "../../../lib/checks/context.ts";
 import { parseConfig } from "../../../lib/config/config.ts";
 import { Kube } from "../../../lib/kube/kube.ts";
 import type { ProcessRunner, ProcResult } from "../../../lib/kube/process.ts";
@@ -75,18 +75,18 @@ Deno.test("CheckContext.get() finds nothing when the kind is not served, and thr
   );
 });
 
-Deno.test("CheckContext.list() passes namespace, all namespaces and a label selector", async () => {
+Deno.test("CheckContext.list() passes the namespace and a label selector, else every namespace", async () => {
   const { ctx, proc } = contextWith(() => ok(JSON.stringify({ items: [{ kind: "Pod" }] })));
-  assertEquals(await ctx.list("pods", { namespace: "istio-system", labelSelector: "app=z" }), [
+  assertEquals(await ctx.list(POD, { namespace: "istio-system", labelSelector: "app=z" }), [
     { kind: "Pod" },
   ]);
-  await ctx.list("networkpolicies", { allNamespaces: true });
-  await ctx.list("nodes");
-  await ctx.list("nodes");
+  await ctx.list({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" });
+  await ctx.list(NODE);
+  await ctx.list(NODE);
   assertEquals(proc.ran, [
-    "kubectl get pods --namespace=istio-system -l app=z -o json --context=lab",
-    "kubectl get networkpolicies --all-namespaces -o json --context=lab",
-    "kubectl get nodes -o json --context=lab",
+    "kubectl get pod --namespace=istio-system -l app=z -o json --context=lab",
+    "kubectl get networkpolicy.v1.networking.k8s.io --all-namespaces -o json --context=lab",
+    "kubectl get node --all-namespaces -o json --context=lab",
   ]);
 });
 
