@@ -214,6 +214,20 @@ export class KubeClient {
     return JSON.parse(text!);
   }
 
+  /** A JSON merge patch (`application/merge-patch+json`); returns the object as stored. */
+  async mergePatch(
+    ref: ResourceRef & { name: string },
+    patch: KubeObject,
+    options: CallOptions = {},
+  ): Promise<KubeObject> {
+    const text = await this.#transport.request("PATCH", await this.resourcePath(ref, options), {
+      ...options,
+      body: JSON.stringify(patch),
+      contentType: "application/merge-patch+json",
+    });
+    return JSON.parse(text!);
+  }
+
   /** Deletes an object; undefined when it (or its kind) does not exist. */
   async delete(
     ref: ResourceRef & { name: string },

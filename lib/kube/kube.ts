@@ -182,42 +182,86 @@ export class Kube {
 
   /**
    * Server-side apply of objects, in order, under meshup's field manager
-   * with conflicts forced: what `argv` (`kubectl apply --server-side`) does,
-   * announced as that command so a user can repeat it. An object without a
-   * namespace of a namespaced kind takes its ref's.
+   * with conflicts forced: what `argv` (`kubectl apply --server-side -f
+   * FILE`) does, announced as that command so a user can repeat it; without
+   * the client, `argv` itself runs. An object without a namespace of a
+   * namespaced kind takes its ref's.
    */
   async applyObjects(
     objects: readonly Json[],
     options: CommandHooks & { argv: readonly string[]; refs: readonly ObjectRef[] },
   ): Promise<void> {
+    const { argv, refs: _, ...hooks } = options;
     const api = this.api;
-    if (!api) throw new Error("applyObjects needs the API client");
-    options.onCommand?.(this.redactor.redactArgv(options.argv));
-    for (const [i, obj] of objects.entries()) {
-      const meta = (obj.metadata ?? {}) as Json;
-      const ref = options.refs[i];
-      let body = obj;
-      if (!meta.namespace && ref?.namespace) {
-        const info = await api.resource(ref.apiVersion, ref.kind, { signal: options.signal });
-        if (info?.namespaced) body = { ...obj, metadata: { ...meta, namespace: ref.namespace } };
-      }
-      try {
+    if (!api) {
+      await this.exec(argv, hooks);
+      return;
+    }
+    await this.#inProcess(argv, hooks, async () => {
+      for (const [i, obj] of objects.entries()) {
+        const meta = (obj.metadata ?? {}) as Json;
+        const ref = options.refs[i];
+        let body = obj;
+        if (!meta.namespace && ref?.namespace) {
+          const info = await api.resource(ref.apiVersion, ref.kind, { signal: options.signal });
+          if (info?.namespaced) body = { ...obj, metadata: { ...meta, namespace: ref.namespace } };
+        }
         await api.apply(body, {
           fieldManager: FIELD_MANAGER,
           force: true,
           ...callOptions(options),
         });
-      } catch (e) {
-        // worded like a failed kubectl, with the server's answer for the stderr
-        throw Object.assign(
-          new Error(
-            `Command failed: ${shellQuote(this.redactor.redactArgv(options.argv))} (in process)\n` +
-              this.redactor.redact((e as Error).message),
-          ),
-          { hint: (e as { hint?: string }).hint },
-        );
       }
+    });
+  }
+
+  /**
+   * Does in process what `argv` would do, announced as `argv`; a failure
+   * is worded like a failed kubectl, with the server's answer for stderr.
+   */
+  async #inProcess(
+    argv: readonly string[],
+    hooks: CommandHooks,
+    fn: () => Promise<unknown>,
+  ): Promise<void> {
+    const shown = this.redactor.redactArgv(argv);
+    hooks.onCommand?.(shown);
+    try {
+      await fn();
+    } catch (e) {
+      if (hooks.signal?.aborted) throw e;
+      throw Object.assign(
+        new Error(
+          `Command failed: ${shellQuote(shown)} (in process)\n${
+            this.redactor.redact((e as Error).message)
+          }`,
+        ),
+        { hint: (e as { hint?: string }).hint },
+      );
     }
+  }
+
+  /**
+   * Sets (or, with null, removes) labels on one object: a merge patch
+   * through the client, announced as `argv` (`kubectl label`); without the
+   * client, `argv` itself runs.
+   */
+  async label(
+    ref: ObjectRef,
+    labels: Record<string, string | null>,
+    options: CommandHooks & { argv: readonly string[] },
+  ): Promise<void> {
+    const { argv, ...hooks } = options;
+    if (!this.api) {
+      await this.exec(argv, hooks);
+      return;
+    }
+    const api = this.api;
+    await this.#inProcess(
+      argv,
+      hooks,
+      () => api.mergePatch(ref, { metadata: { labels } }, callOptions(hooks)),
+    );
   }
 
   /**

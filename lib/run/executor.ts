@@ -43,8 +43,8 @@ export interface StepContext {
   emit(body: EventBody): void;
   /** the live state read for this step when the run started; once, then undefined */
   prefetched(): Promise<unknown> | undefined;
-  /** writes a file into the run's temporary folder and returns its path */
-  writeTmp(name: string, content: string): Promise<string>;
+  /** writes a file that a command of this step names (kept after the run) and returns its path */
+  writeRunFile(name: string, content: string): Promise<string>;
   /** this step's deadline */
   timeoutMs(): number;
   /** options for `waitReady` that report progress as `wait` events */

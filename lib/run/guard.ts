@@ -12,22 +12,15 @@ export async function evaluateGuard(
   hooks: CommandHooks,
 ): Promise<boolean> {
   if (when.type === "crd-exists") return await kube.crdExists(when.crd, hooks);
-  // one read per kind, side by side; a Cilium kind whose CRD is absent has no policies
-  const lists = await Promise.all([
-    kube.getJson(["networkpolicies", "--all-namespaces"], hooks),
-    ...["ciliumnetworkpolicies.cilium.io", "ciliumclusterwidenetworkpolicies.cilium.io"].map(
-      (kind) =>
-        kube.exec(kube.kubectlArgv("get", kind, "--all-namespaces", "-o", "json"), {
-          ...hooks,
-          allowFailure: true,
-        }).then((r) =>
-          r.code === 0 && r.stdout.trim() ? JSON.parse(r.stdout) as Json : { items: [] }
-        ),
+  // one list per kind, side by side; a Cilium kind whose CRD is absent has no policies
+  const [nps, ...cilium] = await Promise.all([
+    kube.list({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy" }, hooks),
+    ...["CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"].map((kind) =>
+      kube.list({ apiVersion: "cilium.io/v2", kind }, hooks)
     ),
   ]);
-  const [nps, ...cilium] = lists;
-  return (nps.items as Json[] ?? []).some(isDefaultDenyNetworkPolicy) ||
-    cilium.some((l) => (l.items as Json[] ?? []).some(isDefaultDenyCiliumPolicy));
+  return nps.some(isDefaultDenyNetworkPolicy) ||
+    cilium.some((items) => items.some(isDefaultDenyCiliumPolicy));
 }
 
 /** Why a step whose guard does not hold is skipped. */

@@ -24,6 +24,8 @@ export interface RunOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** directory relative local paths are resolved against */
   cwd: string;
+  /** where the files that commands name are kept (default `CWD/.cache/runs`) */
+  runsDir?: string;
   concurrency?: number;
   force?: boolean;
   timeoutSeconds?: number;
@@ -41,6 +43,7 @@ async function services(prepared: Prepared, options: RunOptions): Promise<RunSer
     emit: options.emit,
     settings: { force: !!options.force, purgeCrds: !!options.purgeCrds },
     timeoutSeconds: options.timeoutSeconds,
+    runsDir: options.runsDir ?? `${options.cwd}/.cache/runs`,
     signal: options.signal,
     now: options.now,
   });
@@ -56,18 +59,14 @@ export async function runPlan(
 ): Promise<Summary> {
   const s = await services(prepared, options);
   if (!options.force) s.prefetch(plan);
-  try {
-    return await schedule(plan, {
-      depsOf: (t) => t.deps,
-      exec: (task, depOutcomes) => runTask(s, task, { down: false, depOutcomes }),
-      emit: (body) => s.emit(body),
-      concurrency: options.concurrency,
-      signal: options.signal,
-      now: options.now,
-    });
-  } finally {
-    await s.close();
-  }
+  return await schedule(plan, {
+    depsOf: (t) => t.deps,
+    exec: (task, depOutcomes) => runTask(s, task, { down: false, depOutcomes }),
+    emit: (body) => s.emit(body),
+    concurrency: options.concurrency,
+    signal: options.signal,
+    now: options.now,
+  });
 }
 
 /** Tears down: dependents before their deps, steps in reverse. */
@@ -81,18 +80,14 @@ export async function downPlan(
   for (const t of plan.tasks) {
     for (const d of t.deps) dependents.set(d, [...(dependents.get(d) ?? []), t.id]);
   }
-  try {
-    return await schedule(plan, {
-      depsOf: (t) => dependents.get(t.id) ?? [],
-      exec: (task, depOutcomes) => runTask(s, task, { down: true, depOutcomes }),
-      emit: (body) => s.emit(body),
-      concurrency: options.concurrency,
-      signal: options.signal,
-      now: options.now,
-    });
-  } finally {
-    await s.close();
-  }
+  return await schedule(plan, {
+    depsOf: (t) => dependents.get(t.id) ?? [],
+    exec: (task, depOutcomes) => runTask(s, task, { down: true, depOutcomes }),
+    emit: (body) => s.emit(body),
+    concurrency: options.concurrency,
+    signal: options.signal,
+    now: options.now,
+  });
 }
 
 /** The first read of a run: it also proves the cluster answers (else exit 2, nothing applied). */

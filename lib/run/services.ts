@@ -9,6 +9,7 @@ import type { Plan, PlannedTask, Step, StepGuard } from "../plan/plan.ts";
 import type { EventBody, Prepared, StepContext, StepSettings } from "./executor.ts";
 import { executorFor } from "./executors/mod.ts";
 import { evaluateGuard } from "./guard.ts";
+import { RunFiles } from "./run_files.ts";
 import type { WaitOptions } from "./wait.ts";
 
 export interface ServicesOptions {
@@ -16,6 +17,8 @@ export interface ServicesOptions {
   emit(event: RunEvent): void;
   settings: StepSettings;
   timeoutSeconds?: number;
+  /** where the files commands name are kept (one folder per run) */
+  runsDir: string;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -35,7 +38,7 @@ export class RunServices {
    * anyway (apply and label are idempotent).
    */
   readonly #prefetched = new Map<string, Promise<unknown>>();
-  #tmp: string | undefined;
+  readonly #files: RunFiles;
 
   constructor(prepared: Prepared, options: ServicesOptions) {
     this.kube = options.kube;
@@ -44,6 +47,7 @@ export class RunServices {
     this.signal = options.signal;
     this.now = options.now ?? Date.now;
     this.#options = options;
+    this.#files = new RunFiles(options.runsDir);
   }
 
   emit(body: EventBody): void {
@@ -78,17 +82,9 @@ export class RunServices {
     };
   }
 
-  async writeTmp(name: string, content: string): Promise<string> {
-    this.#tmp ??= await Deno.makeTempDir({ prefix: "meshup-" });
-    const path = `${this.#tmp}/${name.replace(/[^A-Za-z0-9._-]/g, "_")}`;
-    await Deno.writeTextFile(path, content);
-    return path;
-  }
-
-  /** Removes the run's temporary files. */
-  async close(): Promise<void> {
-    if (this.#tmp) await Deno.remove(this.#tmp, { recursive: true }).catch(() => undefined);
-    this.#tmp = undefined;
+  /** Writes a file that a command of this run names; it is kept after the run. */
+  writeRunFile(name: string, content: string): Promise<string> {
+    return this.#files.write(name, content);
   }
 
   /** The context of one step; `signal` is the task's (the run's, plus its own waits). */
@@ -112,7 +108,7 @@ export class RunServices {
         this.#prefetched.delete(key);
         return read;
       },
-      writeTmp: (name, content) => this.writeTmp(name, content),
+      writeRunFile: (name, content) => this.writeRunFile(name, content),
       timeoutMs,
       waitOptions: (): WaitOptions => ({
         ...hooks,

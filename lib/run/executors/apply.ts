@@ -32,7 +32,7 @@ async function manifestFile(ctx: StepContext, step: ApplyStep, suffix = ""): Pro
   ApplyContent & { file: string }
 > {
   const content = applyContent(step, ctx.prepared);
-  const file = await ctx.writeTmp(`${ctx.task.id}-${step.id}${suffix}.yaml`, content.content);
+  const file = await ctx.writeRunFile(`${ctx.task.id}-${step.id}${suffix}.yaml`, content.content);
   return { ...content, file };
 }
 
@@ -77,13 +77,9 @@ export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
       target: ctx.kube.target,
       namespace: step.defaultNamespace,
     });
-    if (ctx.kube.api) {
-      // the same server-side apply as kubectl's, in process: the command is
-      // shown so it can be repeated by hand, and its file stays on disk
-      await ctx.kube.applyObjects(objects, { ...ctx.hooks, argv, refs });
-    } else {
-      await ctx.kube.exec(argv, ctx.hooks);
-    }
+    // in process when the client is there: the command is shown so it can
+    // be repeated by hand, and its file stays on disk until the run ends
+    await ctx.kube.applyObjects(objects, { ...ctx.hooks, argv, refs });
     return "applied";
   },
 

@@ -72,7 +72,7 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
     const valuesFiles: string[] = [];
     for (const [i, v] of step.values.entries()) {
       valuesFiles.push(
-        await ctx.writeTmp(`${ctx.task.id}-${step.id}-values-${i + 1}.yaml`, v.content),
+        await ctx.writeRunFile(`${ctx.task.id}-${step.id}-values-${i + 1}.yaml`, v.content),
       );
     }
     const fp = fingerprint(step);

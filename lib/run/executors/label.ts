@@ -49,10 +49,10 @@ export const labelExecutor: Executor<LabelStep, Observed, true> = {
   },
 
   async act(ctx, step) {
-    await ctx.kube.exec(
-      kubectlLabelArgv(step.target, step.labels, { target: ctx.kube.target }),
-      ctx.hooks,
-    );
+    await ctx.kube.label(step.target, step.labels, {
+      ...ctx.hooks,
+      argv: kubectlLabelArgv(step.target, step.labels, { target: ctx.kube.target }),
+    });
     return "labelled";
   },
 

@@ -77,6 +77,7 @@ async function run(
     emit: (e: RunEvent) => events.push(e),
     env: {},
     cwd: "/",
+    runsDir: await Deno.makeTempDir({ prefix: "meshup-runs-" }),
     concurrency: 2,
   };
   const summary = down
