@@ -59,6 +59,45 @@ export function groupVersionPath(apiVersion: string): string {
   return group === "" ? `/api/${version}` : `/apis/${group}/${version}`;
 }
 
+/**
+ * Kinds every supported Kubernetes (>= 1.22) serves the same way: mapped
+ * without a discovery round trip, which would otherwise hold up a run's
+ * first reads. Anything else is discovered.
+ */
+const BUILT_IN: readonly [string, string, string, boolean][] = [
+  ["v1", "Namespace", "namespaces", false],
+  ["v1", "Node", "nodes", false],
+  ["v1", "Secret", "secrets", true],
+  ["v1", "ConfigMap", "configmaps", true],
+  ["v1", "Service", "services", true],
+  ["v1", "ServiceAccount", "serviceaccounts", true],
+  ["v1", "Pod", "pods", true],
+  ["v1", "Event", "events", true],
+  ["apps/v1", "Deployment", "deployments", true],
+  ["apps/v1", "DaemonSet", "daemonsets", true],
+  ["apps/v1", "StatefulSet", "statefulsets", true],
+  ["apps/v1", "ReplicaSet", "replicasets", true],
+  ["batch/v1", "Job", "jobs", true],
+  ["networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", true],
+  ["apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", false],
+];
+
+const BUILT_IN_INFO = new Map(
+  BUILT_IN.map(([apiVersion, kind, plural, namespaced]) => {
+    const { group, version } = splitApiVersion(apiVersion);
+    const info: ResourceInfo = {
+      apiVersion,
+      group,
+      version,
+      kind,
+      plural,
+      namespaced,
+      verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
+    };
+    return [`${apiVersion}|${kind}`, info];
+  }),
+);
+
 /** A per-client discovery cache. */
 export class Discovery {
   readonly #fetch: DiscoveryFetch;
@@ -76,6 +115,8 @@ export class Discovery {
     kind: string,
     signal?: AbortSignal,
   ): Promise<ResourceInfo | undefined> {
+    const builtIn = BUILT_IN_INFO.get(`${apiVersion}|${kind}`);
+    if (builtIn) return builtIn;
     const first = this.#load(apiVersion, undefined, signal);
     const hit = (await first).get(kind);
     if (hit) return hit;

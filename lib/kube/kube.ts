@@ -31,6 +31,8 @@ export interface CommandHooks {
   onCommand?(argv: string[]): void;
   onRetry?(info: RetryInfo): void;
   signal?: AbortSignal;
+  /** off the critical path: child processes run at a lower CPU priority */
+  background?: boolean;
 }
 
 /** A kind to list: every namespace unless `namespace` is given. */
@@ -88,7 +90,11 @@ export class Kube {
     const shown = this.redactor.redactArgv(argv);
     return await retry(async () => {
       options.onCommand?.(shown);
-      const r = await this.proc.run(argv, { stdin: options.stdin, signal: options.signal });
+      const r = await this.proc.run(argv, {
+        stdin: options.stdin,
+        signal: options.signal,
+        ...(options.background ? { background: true } : {}),
+      });
       if (r.code !== 0 && !options.allowFailure) {
         throw new CommandError(shown, { exitCode: r.code, stderr: this.redactor.redact(r.stderr) });
       }
@@ -156,11 +162,12 @@ export class Kube {
 
   /**
    * The objects of a step that exist: with the client one read each, side
-   * by side; else `kubectl get -f file`. Undefined when unreadable.
+   * by side; else `kubectl get -f FILE` (`file` writes it). Undefined when
+   * unreadable.
    */
   async liveObjects(
     refs: readonly ObjectRef[],
-    options: CommandHooks & { file: string; namespace?: string },
+    options: CommandHooks & { file: () => Promise<string>; namespace?: string },
   ): Promise<Json[] | undefined> {
     const { file, namespace, ...hooks } = options;
     if (this.api) {
@@ -169,7 +176,7 @@ export class Kube {
     }
     const ns = namespace ? [`--namespace=${namespace}`] : [];
     const r = await this.exec(
-      this.kubectlArgv("get", "-f", file, ...ns, "--ignore-not-found", "-o", "json"),
+      this.kubectlArgv("get", "-f", await file(), ...ns, "--ignore-not-found", "-o", "json"),
       { ...hooks, allowFailure: true },
     );
     // a kind the server does not know (its CRD is gone) has no objects

@@ -3,6 +3,7 @@
  * injected `ProcessRunner`, with an argument array (never a shell string),
  * so a test can swap it and count what was spawned.
  */
+import { setPriority } from "node:os";
 
 export interface ProcResult {
   code: number;
@@ -16,6 +17,8 @@ export interface ProcOptions {
   signal?: AbortSignal;
   /** called with each chunk of stdout as it arrives (watches) */
   onStdout?: (chunk: string) => void;
+  /** yield the CPU to other work: the child runs at nice 10 */
+  background?: boolean;
 }
 
 export interface ProcessRunner {
@@ -59,6 +62,7 @@ export class DenoProcessRunner implements ProcessRunner {
       }
       throw e;
     }
+    if (options.background) lowerPriority(child.pid);
     const onAbort = (): void => {
       try {
         child.kill("SIGTERM");
@@ -89,6 +93,15 @@ export class DenoProcessRunner implements ProcessRunner {
     ).length;
   }
 }
+
+/** Best effort: a child that could not be reniced runs at normal priority. */
+function lowerPriority(pid: number): void {
+  try {
+    setPriority(pid, BACKGROUND_NICE);
+  } catch { /* not permitted here: leave it */ }
+}
+
+const BACKGROUND_NICE = 10;
 
 export class MissingBinaryError extends Error {
   readonly tool: string;

@@ -15,7 +15,10 @@ export type EventBody = RunEvent extends infer E ? E extends RunEvent ? Omit<E, 
 
 /** Everything resolved before the first cluster command: remote manifests, secrets. */
 export interface Prepared {
+  /** remote manifest text by URL */
   remote: Map<string, string>;
+  /** the same manifests parsed, when `prepare` parsed them */
+  remoteObjects?: Map<string, Record<string, unknown>[]>;
   secrets: Map<string, string>;
 }
 

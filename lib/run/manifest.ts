@@ -39,12 +39,30 @@ export interface ApplyContent {
   refs: ObjectRef[];
 }
 
-/** The step's objects with fingerprint annotations, as one manifest. */
+const computed = new WeakMap<ApplyStep, WeakMap<Prepared, ApplyContent>>();
+
+/** The step's objects with fingerprint annotations, as one manifest (computed once per run). */
 export function applyContent(step: ApplyStep, prepared: Prepared): ApplyContent {
+  let byRun = computed.get(step);
+  if (!byRun) computed.set(step, byRun = new WeakMap());
+  const known = byRun.get(prepared);
+  if (known) return known;
+  const content = computeApplyContent(step, prepared);
+  byRun.set(prepared, content);
+  return content;
+}
+
+function computeApplyContent(step: ApplyStep, prepared: Prepared): ApplyContent {
   const remote = step.remote.map((r) => prepared.remote.get(r.url) ?? "");
   const fp = fingerprint(step, remote);
-  const parts = [...step.manifests.map((m) => m.content), ...remote];
-  const objects = parts.flatMap((p, i) => parseObjects(p, `manifest ${i + 1}`)).map((o): Json => {
+  const parsed = [
+    ...step.manifests.map((m, i) => parseObjects(m.content, `manifest ${i + 1}`)),
+    ...step.remote.map((r, i) =>
+      prepared.remoteObjects?.get(r.url) ??
+        parseObjects(remote[i], `manifest ${step.manifests.length + i + 1}`)
+    ),
+  ].flat();
+  const objects = parsed.map((o): Json => {
     const meta = (o.metadata ?? {}) as Json;
     return {
       ...o,
@@ -52,17 +70,35 @@ export function applyContent(step: ApplyStep, prepared: Prepared): ApplyContent 
     };
   });
   const content = objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
-  const refs = objects.map((o) => {
-    const ref = refOf(o as never);
-    if (
-      !ref.namespace && step.defaultNamespace && o.kind !== "Namespace" &&
-      o.kind !== "CustomResourceDefinition"
-    ) {
-      ref.namespace = step.defaultNamespace;
-    }
-    return ref;
-  });
-  return { content, fp, objects, refs };
+  return { content, fp, objects, refs: objects.map((o) => refIn(step, o)) };
+}
+
+/**
+ * The refs of a step's objects, cheaply: the rendered ones from the plan,
+ * the remote ones as `prepare` parsed them (for early reads).
+ */
+export function stepRefs(step: ApplyStep, prepared: Prepared): ObjectRef[] | undefined {
+  const remote = step.remote.map((r) => prepared.remoteObjects?.get(r.url));
+  if (remote.some((objects) => objects === undefined)) return undefined;
+  return [
+    ...step.objects.map((ref) => withDefaultNamespace(step, ref)),
+    ...remote.flatMap((objects) => objects!.map((o) => refIn(step, o))),
+  ];
+}
+
+function refIn(step: ApplyStep, o: Json): ObjectRef {
+  return withDefaultNamespace(step, refOf(o as never));
+}
+
+/** Objects without a namespace take the step's default, but for cluster-scoped kinds we know. */
+function withDefaultNamespace(step: ApplyStep, ref: ObjectRef): ObjectRef {
+  if (
+    !ref.namespace && step.defaultNamespace && ref.kind !== "Namespace" &&
+    ref.kind !== "CustomResourceDefinition"
+  ) {
+    return { ...ref, namespace: step.defaultNamespace };
+  }
+  return ref;
 }
 
 /** An object's annotations (empty when it has none). */

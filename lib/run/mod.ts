@@ -37,7 +37,11 @@ export interface RunOptions {
   now?: () => number;
 }
 
-async function services(prepared: Prepared, options: RunOptions): Promise<RunServices> {
+async function services(
+  prepared: Prepared,
+  options: RunOptions,
+  prefetch?: Plan,
+): Promise<RunServices> {
   const s = new RunServices(prepared, {
     kube: options.kube,
     emit: options.emit,
@@ -47,6 +51,8 @@ async function services(prepared: Prepared, options: RunOptions): Promise<RunSer
     signal: options.signal,
     now: options.now,
   });
+  // the early reads go out beside the first one, which proves the cluster answers
+  if (prefetch) s.prefetch(prefetch);
   s.releases = await readReleases(options.kube, options.signal);
   return s;
 }
@@ -57,11 +63,11 @@ export async function runPlan(
   prepared: Prepared,
   options: RunOptions,
 ): Promise<Summary> {
-  const s = await services(prepared, options);
-  if (!options.force) s.prefetch(plan);
+  const s = await services(prepared, options, options.force ? undefined : plan);
   return await schedule(plan, {
     depsOf: (t) => t.deps,
-    exec: (task, depOutcomes) => runTask(s, task, { down: false, depOutcomes }),
+    exec: (task, depOutcomes, placement) =>
+      runTask(s, task, { down: false, depOutcomes, ...placement }),
     emit: (body) => s.emit(body),
     concurrency: options.concurrency,
     signal: options.signal,
@@ -82,7 +88,8 @@ export async function downPlan(
   }
   return await schedule(plan, {
     depsOf: (t) => dependents.get(t.id) ?? [],
-    exec: (task, depOutcomes) => runTask(s, task, { down: true, depOutcomes }),
+    exec: (task, depOutcomes, placement) =>
+      runTask(s, task, { down: true, depOutcomes, ...placement }),
     emit: (body) => s.emit(body),
     concurrency: options.concurrency,
     signal: options.signal,

@@ -4,7 +4,7 @@
  * applied.
  */
 import { InputError } from "../errors.ts";
-import type { Kube } from "../kube/kube.ts";
+import type { Json, Kube } from "../kube/kube.ts";
 import type { Plan } from "../plan/plan.ts";
 import { absolute } from "../config/sources.ts";
 import type { Prepared } from "./executor.ts";
@@ -26,6 +26,7 @@ export interface PrepareOptions {
  */
 export async function prepare(plan: Plan, options: PrepareOptions): Promise<Prepared> {
   const remote = new Map<string, string>();
+  const remoteObjects = new Map<string, Json[]>();
   const secrets = new Map<string, string>();
   const fetchText = options.fetchText ?? defaultFetch;
   for (const task of plan.tasks) {
@@ -44,7 +45,7 @@ export async function prepare(plan: Plan, options: PrepareOptions): Promise<Prep
               "check the network or point the source at a local copy (see cluster.example.yaml)",
             );
           }
-          parseObjects(text, r.url);
+          remoteObjects.set(r.url, parseObjects(text, r.url));
           remote.set(r.url, text);
         }
       }
@@ -63,7 +64,7 @@ export async function prepare(plan: Plan, options: PrepareOptions): Promise<Prep
       }
     }
   }
-  return { remote, secrets };
+  return { remote, remoteObjects, secrets };
 }
 
 async function defaultFetch(url: string): Promise<string> {

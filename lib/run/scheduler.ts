@@ -23,8 +23,16 @@ export interface TaskResult {
 export interface ScheduleOptions {
   /** the tasks a task waits for (its deps for `up`, its dependents for `down`) */
   depsOf(task: PlannedTask): string[];
-  /** runs one task, given the outcomes of what it waited for */
-  exec(task: PlannedTask, depOutcomes: TaskOutcome[]): Promise<TaskResult>;
+  /**
+   * Runs one task, given the outcomes of what it waited for; `background`
+   * when another task that is running or ready lies on a longer chain of
+   * remaining work (its processes may yield the CPU to that one).
+   */
+  exec(
+    task: PlannedTask,
+    depOutcomes: TaskOutcome[],
+    placement: { background: boolean },
+  ): Promise<TaskResult>;
   emit(body: EventBody): void;
   concurrency?: number;
   signal?: AbortSignal;
@@ -32,6 +40,37 @@ export interface ScheduleOptions {
 }
 
 const GOOD: readonly (TaskOutcome | "")[] = ["done", "unchanged", "skipped"];
+
+/**
+ * For each task, how much work still waits behind it: first the most tasks
+ * with steps on any chain from it to the end of the plan (itself
+ * included), then, to break ties, how many tasks depend on it at all.
+ * Returned as one comparable number (chain * 1000 + dependents).
+ */
+export function remainingChain(
+  plan: Plan,
+  depsOf: (task: PlannedTask) => string[],
+): Map<string, number> {
+  const after = new Map<string, string[]>();
+  for (const t of plan.tasks) {
+    for (const d of depsOf(t)) after.set(d, [...(after.get(d) ?? []), t.id]);
+  }
+  const byId = new Map(plan.tasks.map((t) => [t.id, t]));
+  const chain = new Map<string, number>();
+  const below = new Map<string, Set<string>>();
+  const walk = (id: string): void => {
+    if (chain.has(id)) return;
+    chain.set(id, 0); // a cycle (rejected when planning) cannot recurse forever
+    below.set(id, new Set());
+    const next = after.get(id) ?? [];
+    for (const n of next) walk(n);
+    const own = (byId.get(id)?.steps.length ?? 0) > 0 ? 1 : 0;
+    chain.set(id, own + Math.max(0, ...next.map((n) => chain.get(n)!)));
+    below.set(id, new Set(next.flatMap((n) => [n, ...below.get(n)!])));
+  };
+  for (const t of plan.tasks) walk(t.id);
+  return new Map(plan.tasks.map((t) => [t.id, chain.get(t.id)! * 1000 + below.get(t.id)!.size]));
+}
 
 /** Runs the plan's tasks in dependency order and emits the summary. */
 export async function schedule(plan: Plan, options: ScheduleOptions): Promise<Summary> {
@@ -44,6 +83,10 @@ export async function schedule(plan: Plan, options: ScheduleOptions): Promise<Su
   const inPlan = new Set(plan.tasks.map((t) => t.id));
   const finished = (id: string): boolean => state.get(id)?.outcome !== undefined;
   const good = (id: string): boolean => GOOD.includes(state.get(id)?.outcome ?? "");
+  const rank = remainingChain(plan, options.depsOf);
+  const ready = (task: PlannedTask): boolean =>
+    !state.has(task.id) &&
+    options.depsOf(task).filter((d) => inPlan.has(d)).every(good);
   const startable = (): boolean => {
     let changed = false;
     for (const task of plan.tasks) {
@@ -64,13 +107,18 @@ export async function schedule(plan: Plan, options: ScheduleOptions): Promise<Su
       state.set(task.id, { durationMs: 0 });
       const t0 = now();
       emit({ type: "task-start", task: task.id });
+      const ahead = plan.tasks.some((t) =>
+        (running.has(t.id) || ready(t)) && rank.get(t.id)! > rank.get(task.id)!
+      );
       running.set(
         task.id,
-        options.exec(task, deps.map((d) => state.get(d)!.outcome!)).then((r) => {
-          const durationMs = now() - t0;
-          state.set(task.id, { outcome: r.outcome, durationMs, reason: r.reason });
-          emit({ type: "task-done", task: task.id, outcome: r.outcome, durationMs });
-        }).finally(() => running.delete(task.id)),
+        options.exec(task, deps.map((d) => state.get(d)!.outcome!), { background: ahead }).then(
+          (r) => {
+            const durationMs = now() - t0;
+            state.set(task.id, { outcome: r.outcome, durationMs, reason: r.reason });
+            emit({ type: "task-done", task: task.id, outcome: r.outcome, durationMs });
+          },
+        ).finally(() => running.delete(task.id)),
       );
       changed = true;
     }

@@ -60,15 +60,20 @@ export class RunServices {
       for (const step of task.steps) {
         const ex = executorFor(step);
         if (!ex.prefetch) continue;
-        const read = ex.prefetch(this.forStep(task, step, this.signal), step);
+        const read = ex.prefetch(this.forStep(task, step, { signal: this.signal }), step);
         if (read) this.#prefetched.set(`${task.id}/${step.id}`, read.catch(() => undefined));
       }
     }
   }
 
-  hooks(task: string, step: string, signal?: AbortSignal): CommandHooks {
+  hooks(
+    task: string,
+    step: string,
+    options: { signal?: AbortSignal; background?: boolean } = {},
+  ): CommandHooks {
     return {
-      signal,
+      signal: options.signal,
+      ...(options.background ? { background: true } : {}),
       onCommand: (argv) => this.emit({ type: "cmd", task, step, argv }),
       onRetry: (info) =>
         this.emit({
@@ -87,9 +92,20 @@ export class RunServices {
     return this.#files.write(name, content);
   }
 
-  /** The context of one step; `signal` is the task's (the run's, plus its own waits). */
-  forStep(task: PlannedTask, step: Step, signal: AbortSignal | undefined): StepContext {
-    const hooks = this.hooks(task.id, step.id, this.signal);
+  /**
+   * The context of one step; `signal` is the task's (the run's, plus its
+   * own waits); `background` lowers its processes' CPU priority.
+   */
+  forStep(
+    task: PlannedTask,
+    step: Step,
+    placement: { signal?: AbortSignal; background?: boolean },
+  ): StepContext {
+    const signal = placement.signal;
+    const hooks = this.hooks(task.id, step.id, {
+      signal: this.signal,
+      background: placement.background,
+    });
     const timeoutMs = (): number =>
       (step.timeoutSeconds ?? this.#options.timeoutSeconds ?? 300) * 1000;
     const key = `${task.id}/${step.id}`;

@@ -38,7 +38,7 @@ async function downStep(ctx: StepContext, step: Step): Promise<StepResult> {
 export async function runTask(
   services: RunServices,
   task: PlannedTask,
-  options: { down: boolean; depOutcomes: TaskOutcome[] },
+  options: { down: boolean; depOutcomes: TaskOutcome[]; background?: boolean },
 ): Promise<TaskResult> {
   const steps = options.down ? [...task.steps].reverse() : task.steps;
   const now = services.now;
@@ -109,7 +109,7 @@ export async function runTask(
         description: step.description,
       });
       try {
-        const ctx = services.forStep(task, step, signal);
+        const ctx = services.forStep(task, step, { signal, background: !!options.background });
         const r = options.down ? await downStep(ctx, step) : await upStep(ctx, step);
         if (r.ready) deferred.push({ step, t0, result: r });
         else finish(step, t0, r);

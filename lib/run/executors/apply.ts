@@ -7,10 +7,10 @@
 import { kubectlApplyArgv, kubectlDeleteArgv } from "../../kube/argv.ts";
 import type { Json } from "../../kube/kube.ts";
 import { FINGERPRINT_KEY } from "../../plan/fingerprint.ts";
-import type { ApplyStep } from "../../plan/plan.ts";
+import type { ApplyStep, ObjectRef } from "../../plan/plan.ts";
 import type { Executor, StepContext, StepResult } from "../executor.ts";
 import { unchanged } from "../executor.ts";
-import { annotationsOf, type ApplyContent, applyContent } from "../manifest.ts";
+import { annotationsOf, type ApplyContent, applyContent, stepRefs } from "../manifest.ts";
 import { waitReady } from "../wait.ts";
 
 const WORKLOAD_KINDS = new Set([
@@ -22,28 +22,28 @@ const WORKLOAD_KINDS = new Set([
 ]);
 
 interface Observed extends ApplyContent {
-  /** the manifest on disk, as kubectl reads it */
-  file: string;
   /** the live objects that exist, or undefined when unread (`--force`) or unreadable */
   live?: Json[];
 }
 
-async function manifestFile(ctx: StepContext, step: ApplyStep, suffix = ""): Promise<
-  ApplyContent & { file: string }
-> {
-  const content = applyContent(step, ctx.prepared);
-  const file = await ctx.writeRunFile(`${ctx.task.id}-${step.id}${suffix}.yaml`, content.content);
-  return { ...content, file };
+/** Writes the step's manifest where the printed command can find it again. */
+async function manifestFile(
+  ctx: StepContext,
+  step: ApplyStep,
+  m: ApplyContent,
+  suffix = "",
+): Promise<string> {
+  return await ctx.writeRunFile(`${ctx.task.id}-${step.id}${suffix}.yaml`, m.content);
 }
 
 async function readLive(
   ctx: StepContext,
   step: ApplyStep,
-  m: ApplyContent & { file: string },
+  refs: ObjectRef[] = applyContent(step, ctx.prepared).refs,
 ): Promise<Json[] | undefined> {
-  return await ctx.kube.liveObjects(m.refs, {
+  return await ctx.kube.liveObjects(refs, {
     ...ctx.hooks,
-    file: m.file,
+    file: () => manifestFile(ctx, step, applyContent(step, ctx.prepared)),
     namespace: step.defaultNamespace,
   });
 }
@@ -51,14 +51,15 @@ async function readLive(
 export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
   prefetch(ctx, step) {
     if (step.when) return undefined;
-    return manifestFile(ctx, step).then((m) => readLive(ctx, step, m));
+    // the refs alone, without rendering the manifest: the run's start stays light
+    return readLive(ctx, step, ctx.kube.api ? stepRefs(step, ctx.prepared) : undefined);
   },
 
   async observe(ctx, step) {
-    const m = await manifestFile(ctx, step);
+    const m = applyContent(step, ctx.prepared);
     if (ctx.settings.force) return m;
     const prefetched = ctx.prefetched() as Promise<Json[] | undefined> | undefined;
-    return { ...m, live: await (prefetched ?? readLive(ctx, step, m)) };
+    return { ...m, live: await (prefetched ?? readLive(ctx, step, m.refs)) };
   },
 
   decide(_step, observed, settings) {
@@ -72,8 +73,9 @@ export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
     return { act: observed };
   },
 
-  async act(ctx, step, { file, objects, refs }) {
-    const argv = kubectlApplyArgv(file, {
+  async act(ctx, step, m) {
+    const { objects, refs } = m;
+    const argv = kubectlApplyArgv(await manifestFile(ctx, step, m), {
       target: ctx.kube.target,
       namespace: step.defaultNamespace,
     });
@@ -104,11 +106,14 @@ export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
     if (step.crds && !ctx.settings.purgeCrds) {
       return unchanged("CRDs are kept (use --purge-crds to delete them)");
     }
-    const m = await manifestFile(ctx, step, "-down");
-    const live = await readLive(ctx, step, m);
+    const m = applyContent(step, ctx.prepared);
+    const live = await readLive(ctx, step, m.refs);
     if (live !== undefined && live.length === 0) return unchanged("nothing to delete");
     await ctx.kube.exec(
-      kubectlDeleteArgv(m.file, { target: ctx.kube.target, namespace: step.defaultNamespace }),
+      kubectlDeleteArgv(await manifestFile(ctx, step, m, "-down"), {
+        target: ctx.kube.target,
+        namespace: step.defaultNamespace,
+      }),
       ctx.hooks,
     );
     return { action: "deleted" };

@@ -309,7 +309,19 @@ Deno.test("KubeClient retries 503 with backoff and then succeeds; concurrent cal
         Array.from({ length: 20 }, () => kube.list({ apiVersion: "v1", kind: "Namespace" })),
       );
       assert(lists.every((l) => l.items.length === lists[0].items.length && l.items.length >= 4));
-      assertEquals(sim.requests.count({ path: "^/api/v1$" }), 1, "discovery fetched once");
+      // built-in kinds are mapped without discovery; other kinds share one fetch
+      assertEquals(sim.requests.count({ path: "^/api/v1$" }), 0, "no discovery for Namespaces");
+      await Promise.all(
+        Array.from(
+          { length: 20 },
+          () => kube.list({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole" }),
+        ),
+      );
+      assertEquals(
+        sim.requests.count({ path: "^/apis/rbac.authorization.k8s.io/v1$" }),
+        1,
+        "discovery fetched once",
+      );
     },
     {},
     {
