@@ -2,6 +2,11 @@
  * The one door to child processes. Everything the tool runs goes through an
  * injected `ProcessRunner`, with an argument array (never a shell string),
  * so a test can swap it and count what was spawned.
+ *
+ * Every child runs in its own session (so a terminal's Ctrl-C, sent to the
+ * whole foreground process group, reaches meshup alone and never makes helm
+ * cancel a release half-way) and under a deadline: on expiry the child's
+ * process group is killed and the call fails naming the command.
  */
 import { setPriority } from "node:os";
 
@@ -14,11 +19,14 @@ export interface ProcResult {
 export interface ProcOptions {
   /** written to the child's stdin (secrets travel here, never on argv) */
   stdin?: string;
+  /** stops the child (SIGTERM to its process group) when aborted */
   signal?: AbortSignal;
   /** called with each chunk of stdout as it arrives (watches) */
   onStdout?: (chunk: string) => void;
   /** yield the CPU to other work: the child runs at nice 10 */
   background?: boolean;
+  /** this child's deadline (default: the runner's); 0 for none (a watch ended by `signal`) */
+  timeoutMs?: number;
 }
 
 export interface ProcessRunner {
@@ -31,16 +39,44 @@ export interface Binaries {
   helm: string;
 }
 
+export interface DenoProcessRunnerOptions {
+  binaries?: Partial<Binaries>;
+  env?: Record<string, string>;
+  /** the deadline of a child without its own (default 15 minutes) */
+  timeoutMs?: number;
+  /** after SIGTERM, how long a child has before SIGKILL (default 5 s) */
+  killGraceMs?: number;
+}
+
+/** A child still running: what it is, for "what was left" after an interrupt. */
+export interface RunningProcess {
+  argv: readonly string[];
+  pid: number;
+  startedAt: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 15 * 60_000;
+
 /** Spawns real processes with Deno.Command and counts them per tool. */
 export class DenoProcessRunner implements ProcessRunner {
   readonly #binaries: Binaries;
   readonly #env: Record<string, string> | undefined;
+  readonly #timeoutMs: number;
+  readonly #killGraceMs: number;
+  readonly #running = new Map<Deno.ChildProcess, RunningProcess>();
   /** every argv spawned, in order (argv[0] is the tool name, not its path) */
   readonly spawned: string[][] = [];
 
-  constructor(options: { binaries?: Partial<Binaries>; env?: Record<string, string> } = {}) {
+  constructor(options: DenoProcessRunnerOptions = {}) {
     this.#binaries = { kubectl: "kubectl", helm: "helm", ...options.binaries };
     this.#env = options.env;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#killGraceMs = options.killGraceMs ?? 5_000;
+  }
+
+  /** The children running now. */
+  get running(): RunningProcess[] {
+    return [...this.#running.values()];
   }
 
   async run(argv: readonly string[], options: ProcOptions = {}): Promise<ProcResult> {
@@ -55,6 +91,9 @@ export class DenoProcessRunner implements ProcessRunner {
         stdout: "piped",
         stderr: "piped",
         ...(this.#env ? { env: this.#env } : {}),
+        // the child calls setsid(): its own session and process group, out of the
+        // terminal's reach (the option node:child_process's `detached` uses)
+        ...{ detached: true },
       }).spawn();
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) {
@@ -62,28 +101,55 @@ export class DenoProcessRunner implements ProcessRunner {
       }
       throw e;
     }
+    this.#running.set(child, { argv: [...argv], pid: child.pid, startedAt: Date.now() });
     if (options.background) lowerPriority(child.pid);
-    const onAbort = (): void => {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
-    };
-    options.signal?.addEventListener("abort", onAbort, { once: true });
+    let timedOut = false;
+    const stop = (): void => this.#stop(child);
+    options.signal?.addEventListener("abort", stop, { once: true });
+    const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    const timer = timeoutMs > 0
+      ? setTimeout(() => {
+        timedOut = true;
+        stop();
+      }, timeoutMs)
+      : undefined;
     try {
       if (options.stdin !== undefined) {
         const w = child.stdin.getWriter();
-        await w.write(new TextEncoder().encode(options.stdin));
-        await w.close();
+        await w.write(new TextEncoder().encode(options.stdin)).catch(() => undefined);
+        await w.close().catch(() => undefined);
       }
       const [stdout, stderr, status] = await Promise.all([
         collect(child.stdout, options.onStdout),
         collect(child.stderr),
         child.status,
       ]);
+      if (timedOut) throw new ProcessTimeoutError(argv, { timeoutMs, stderr });
       return { code: status.code, stdout, stderr };
     } finally {
-      options.signal?.removeEventListener("abort", onAbort);
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", stop);
+      this.#running.delete(child);
     }
+  }
+
+  /**
+   * Stops every running child (SIGTERM to its process group, SIGKILL after
+   * the grace); returns what was running.
+   */
+  stopAll(): RunningProcess[] {
+    const stopped = this.running;
+    for (const child of [...this.#running.keys()]) this.#stop(child);
+    return stopped;
+  }
+
+  #stop(child: Deno.ChildProcess): void {
+    if (!this.#running.has(child)) return;
+    signalGroup(child, "SIGTERM");
+    const force = setTimeout(() => {
+      if (this.#running.has(child)) signalGroup(child, "SIGKILL");
+    }, this.#killGraceMs);
+    child.status.finally(() => clearTimeout(force));
   }
 
   /** How many processes of `tool` (optionally with this subcommand) were spawned. */
@@ -92,6 +158,38 @@ export class DenoProcessRunner implements ProcessRunner {
       a[0] === tool && (subcommand === undefined || a[1] === subcommand)
     ).length;
   }
+}
+
+/** A signal to the child's whole process group (it leads one), else to the child. */
+function signalGroup(child: Deno.ChildProcess, signal: Deno.Signal): void {
+  try {
+    Deno.kill(-child.pid, signal);
+    return;
+  } catch { /* no such group: signal the child itself */ }
+  try {
+    child.kill(signal);
+  } catch { /* already gone */ }
+}
+
+/** A child that outlived its deadline; it was killed. */
+export class ProcessTimeoutError extends Error {
+  readonly argv: readonly string[];
+  readonly timeoutMs: number;
+  constructor(argv: readonly string[], options: { timeoutMs: number; stderr: string }) {
+    const tail = options.stderr.trim().split("\n").slice(-3).join("\n");
+    super(
+      `Cannot finish "${argv.slice(0, 3).join(" ")}": no result within ${
+        formatMs(options.timeoutMs)
+      }, the process was stopped${tail ? `\n${tail}` : ""}`,
+    );
+    this.name = "ProcessTimeoutError";
+    this.argv = argv;
+    this.timeoutMs = options.timeoutMs;
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /** Best effort: a child that could not be reniced runs at normal priority. */

@@ -1,0 +1,73 @@
+/**
+ * The process runner: children in their own session, a deadline per child,
+ * and a stop of every running child on request.
+ */
+import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../_assert.ts";
+import { DenoProcessRunner, ProcessTimeoutError } from "../../../lib/kube/process.ts";
+
+/** Field 6 of /proc/PID/stat: the session id (after the command in parentheses). */
+function sessionOf(stat: string): number {
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+}
+
+Deno.test("a child runs in its own session, out of the terminal's process group", async () => {
+  const runner = new DenoProcessRunner();
+  const r = await runner.run(["sh", "-c", "cat /proc/$$/stat; echo $$"]);
+  assertEquals(r.code, 0);
+  const [stat, pid] = r.stdout.trim().split("\n");
+  const ours = sessionOf(await Deno.readTextFile(`/proc/${Deno.pid}/stat`));
+  assertEquals(sessionOf(stat), Number(pid));
+  assert(sessionOf(stat) !== ours);
+});
+
+Deno.test("a child that outlives its deadline is killed and the error names the command", async () => {
+  const runner = new DenoProcessRunner({ killGraceMs: 200 });
+  const t0 = Date.now();
+  const e = await assertRejects(
+    () => runner.run(["sleep", "30"], { timeoutMs: 300 }),
+    ProcessTimeoutError,
+  );
+  assert(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`);
+  assertStringIncludes(e.message, '"sleep 30"');
+  assertStringIncludes(e.message, "300ms");
+  assertEquals(runner.running, []);
+});
+
+Deno.test("the runner's own deadline applies to a child without one", async () => {
+  const runner = new DenoProcessRunner({ timeoutMs: 200, killGraceMs: 100 });
+  await assertRejects(() => runner.run(["sleep", "30"]), ProcessTimeoutError);
+});
+
+Deno.test("a deadline kills the child's whole process group, grandchildren included", async () => {
+  const runner = new DenoProcessRunner({ killGraceMs: 200 });
+  const marker = `meshup-grandchild-${crypto.randomUUID()}`;
+  await assertRejects(
+    () =>
+      runner.run(["sh", "-c", `sleep 30 & echo ${marker} >/dev/null; wait`], { timeoutMs: 300 }),
+    ProcessTimeoutError,
+  );
+  const ps = await new Deno.Command("ps", { args: ["-eo", "args"] }).output();
+  const left = new TextDecoder().decode(ps.stdout).split("\n").filter((l) => l.includes(marker));
+  assertEquals(left, []);
+});
+
+Deno.test("stopAll() stops every running child and names what was running", async () => {
+  const runner = new DenoProcessRunner({ killGraceMs: 200 });
+  const a = runner.run(["sleep", "30"]);
+  const b = runner.run(["sleep", "31"]);
+  assertEquals(runner.running.length, 2);
+  const stopped = runner.stopAll();
+  assertEquals(stopped.map((p) => p.argv.join(" ")).sort(), ["sleep 30", "sleep 31"]);
+  const results = await Promise.all([a, b]);
+  assert(results.every((r) => r.code !== 0));
+  assertEquals(runner.running, []);
+});
+
+Deno.test("an aborted signal stops the child at once", async () => {
+  const runner = new DenoProcessRunner();
+  const controller = new AbortController();
+  const pending = runner.run(["sleep", "30"], { signal: controller.signal });
+  controller.abort();
+  const r = await pending;
+  assert(r.code !== 0);
+});
