@@ -4,6 +4,7 @@
  * live state, decide, act, wait). Executors import this module, the kube
  * layer and each other; nothing here knows the scheduler.
  */
+import type { RepoChart } from "../kube/chart_cache.ts";
 import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
 import type { RunEvent, StepAction } from "../output/events.ts";
 import type { PlannedTask, Step, StepGuard } from "../plan/plan.ts";
@@ -54,6 +55,8 @@ export interface StepContext {
   waitOptions(): WaitOptions;
   /** whether a step guard holds on the live cluster */
   guard(when: StepGuard): Promise<boolean>;
+  /** a repository chart's archive in the local chart cache, or undefined (then helm fetches it) */
+  localChart(chart: RepoChart): Promise<string | undefined>;
 }
 
 /** What a step did, or why it did nothing; `ready` settles when its workloads are. */

@@ -26,6 +26,8 @@ export interface RunOptions {
   cwd: string;
   /** where the files that commands name are kept (default `CWD/.cache/runs`) */
   runsDir?: string;
+  /** where repository charts are cached (default `CWD/.cache/charts`) */
+  chartsDir?: string;
   concurrency?: number;
   force?: boolean;
   timeoutSeconds?: number;
@@ -48,6 +50,7 @@ async function services(
     settings: { force: !!options.force, purgeCrds: !!options.purgeCrds },
     timeoutSeconds: options.timeoutSeconds,
     runsDir: options.runsDir ?? `${options.cwd}/.cache/runs`,
+    chartsDir: options.chartsDir ?? `${options.cwd}/.cache/charts`,
     signal: options.signal,
     now: options.now,
   });

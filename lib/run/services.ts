@@ -8,6 +8,7 @@ import type { ObjectState, RunEvent } from "../output/events.ts";
 import type { Plan, PlannedTask, Step, StepGuard } from "../plan/plan.ts";
 import type { EventBody, Prepared, StepContext, StepSettings } from "./executor.ts";
 import { executorFor } from "./executors/mod.ts";
+import { ChartCache } from "../kube/chart_cache.ts";
 import { evaluateGuard } from "./guard.ts";
 import { RunFiles } from "./run_files.ts";
 import type { WaitOptions } from "./wait.ts";
@@ -19,6 +20,8 @@ export interface ServicesOptions {
   timeoutSeconds?: number;
   /** where the files commands name are kept (one folder per run) */
   runsDir: string;
+  /** where repository charts are cached */
+  chartsDir: string;
   signal?: AbortSignal;
   now?: () => number;
 }
@@ -39,6 +42,7 @@ export class RunServices {
    */
   readonly #prefetched = new Map<string, Promise<unknown>>();
   readonly #files: RunFiles;
+  readonly #charts: ChartCache;
 
   constructor(prepared: Prepared, options: ServicesOptions) {
     this.kube = options.kube;
@@ -48,6 +52,7 @@ export class RunServices {
     this.now = options.now ?? Date.now;
     this.#options = options;
     this.#files = new RunFiles(options.runsDir);
+    this.#charts = new ChartCache(options.chartsDir);
   }
 
   emit(body: EventBody): void {
@@ -135,6 +140,7 @@ export class RunServices {
           this.emit({ type: "wait", task: task.id, step: step.id, pending }),
       }),
       guard: (when: StepGuard) => evaluateGuard(this.kube, when, hooks),
+      localChart: (chart) => this.#charts.localChart(chart, this.signal),
     };
   }
 }

@@ -31,6 +31,12 @@ interface Act {
 }
 
 export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
+  prefetch(ctx, step) {
+    // not a read: the chart's download into the cache starts with the run
+    if (step.chart.type === "repo") void ctx.localChart(step.chart);
+    return undefined;
+  },
+
   observe(ctx, step) {
     const key = `${step.namespace}/${step.release}`;
     return Promise.resolve({ key, fp: fingerprint(step), release: ctx.releases.get(key) });
@@ -76,13 +82,17 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
       );
     }
     const fp = fingerprint(step);
-    const argv = helmUpgradeArgv(step, {
-      valuesFiles,
-      fingerprint: fp,
-      task: ctx.task.id,
-      timeoutSeconds: timeoutSeconds(ctx),
-      target: ctx.kube.target,
-    });
+    const local = step.chart.type === "repo" ? await ctx.localChart(step.chart) : undefined;
+    const argv = helmUpgradeArgv(
+      local ? { ...step, chart: { type: "tgz", path: local, digest: "" } } : step,
+      {
+        valuesFiles,
+        fingerprint: fp,
+        task: ctx.task.id,
+        timeoutSeconds: timeoutSeconds(ctx),
+        target: ctx.kube.target,
+      },
+    );
     try {
       await ctx.kube.exec(argv, ctx.hooks);
     } catch (e) {

@@ -78,6 +78,7 @@ async function run(
     env: {},
     cwd: "/",
     runsDir: await Deno.makeTempDir({ prefix: "meshup-runs-" }),
+    chartsDir: await Deno.makeTempDir({ prefix: "meshup-charts-" }),
     concurrency: 2,
   };
   const summary = down
