@@ -13,7 +13,7 @@ import type { ObjectRef } from "../plan/plan.ts";
 import type { ProcessRunner, ProcResult } from "./process.ts";
 import type { Redactor } from "../output/redact.ts";
 import { CommandError, isTransient, retry, type RetryInfo } from "./retry.ts";
-import { kubectlWatch, type WatchHandler } from "./_kubectl_watch.ts";
+import { kubectlWatch, kubectlWatchArgv, type WatchHandler } from "./_kubectl_watch.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -368,7 +368,7 @@ export class Kube {
       });
       return;
     }
-    await kubectlWatch(this, query, options);
+    await kubectlWatch(this.proc, kubectlWatchArgv(query, this.target), options);
   }
 }
 

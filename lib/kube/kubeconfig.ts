@@ -11,8 +11,6 @@
 
 import { parse as parseYaml } from "yaml";
 
-export { type ClientSupport, clientSupport } from "./client_support.ts";
-
 /** A kubeconfig that cannot be read, parsed or resolved. */
 export class KubeconfigError extends Error {
   /** the kubeconfig file concerned, if one */

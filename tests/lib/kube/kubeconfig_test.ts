@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../_assert.ts";
+import { clientSupport } from "../../../lib/kube/client_support.ts";
 import {
-  clientSupport,
   KubeconfigError,
   loadKubeconfig,
   type ResolvedKubeconfig,
