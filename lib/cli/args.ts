@@ -1,14 +1,21 @@
 /**
- * Command-line arguments, as DESIGN.md fixes them:
+ * The command line, as DESIGN.md fixes it, parsed by commander:
  * `deno task <target> [--config F] [--context C] [--only] [--force]
  * [--dry-run] [--json] [--timeout D] [--yes] [--concurrency N]
- * [--timeline FILE]`, plus
- * `plan`, `render --out DIR`, `graph --format mermaid|dot`, `down`.
+ * [--timeline FILE]`, plus `plan`, `render --out DIR`,
+ * `graph --format mermaid|dot`, `down`, `doctor` and `verify`.
+ * Each command takes only the flags it acts on; `--help` and `--version`
+ * print and act on nothing. Bad input throws `InputError` (exit 2).
  */
+import { Command, CommanderError, Option } from "commander";
 import { InputError } from "../errors.ts";
+import { closest } from "../config/suggest.ts";
+import type { Task } from "../plan/task.ts";
+import { type CommandKind, environmentHelp, exitCodesHelp } from "./help.ts";
+import { versionText } from "./version.ts";
 
 export interface CliOptions {
-  /** `plan`, `render`, `graph`, `down` or `run` (a target) */
+  /** `plan`, `render`, `graph`, `down`, `doctor`, `verify` or `run` (a target) */
   command: "plan" | "render" | "graph" | "down" | "doctor" | "verify" | "run";
   target: string;
   config?: string;
@@ -32,105 +39,312 @@ export interface CliOptions {
   timeline?: string;
 }
 
-const VALUE_FLAGS = [
-  "--config",
-  "--context",
-  "--timeout",
-  "--concurrency",
-  "--out",
-  "--format",
-  "--address",
-  "--host",
-  "--timeline",
-];
-const BOOL_FLAGS = [
-  "--only",
-  "--force",
-  "--dry-run",
-  "--json",
-  "--yes",
-  "--verbose",
-  "--fix",
-  "--purge-crds",
+/** A command line is either something to do or text to print (help, version). */
+export type ParsedArgs = { options: CliOptions } | { print: string };
+
+type Flag =
+  | "config"
+  | "context"
+  | "only"
+  | "force"
+  | "dryRun"
+  | "json"
+  | "verbose"
+  | "timeout"
+  | "concurrency"
+  | "timeline"
+  | "fix"
+  | "yes"
+  | "purgeCrds"
+  | "out"
+  | "format"
+  | "address"
+  | "host";
+
+const FLAGS: Record<Flag, () => Option> = {
+  config: () =>
+    value("--config <file>", "config file (default ./cluster.yaml, else the environment alone)"),
+  context: () =>
+    value("--context <name>", "kube context (default: the current one; overrides cluster.context)"),
+  only: () => new Option("--only", "the target alone, without its dependencies"),
+  force: () => new Option("--force", "re-apply steps whose fingerprint is unchanged"),
+  dryRun: () => new Option("--dry-run", "print the plan and touch nothing"),
+  json: () => new Option("--json", "JSON on stdout (one event per line for a run)"),
+  verbose: () => new Option("--verbose", "print every command (secrets redacted)"),
+  timeout: () =>
+    new Option("--timeout <duration>", "per step: 300s, 5m, 1h30m (default 300s)").argParser((v) =>
+      parseDuration(v, "--timeout")
+    ),
+  concurrency: () =>
+    new Option("--concurrency <n>", "tasks run side by side, 1 to 64 (default 4)").argParser(
+      parseConcurrency,
+    ),
+  timeline: () => value("--timeline <file>", "write the run as a Mermaid gantt chart"),
+  fix: () =>
+    new Option("--fix", "let the cilium target upgrade Cilium for ambient (cilium.mode: fix)"),
+  yes: () => new Option("--yes", "remove without asking"),
+  purgeCrds: () => new Option("--purge-crds", "also remove the CRDs the stack installed"),
+  out: () => value("--out <dir>", "folder to write into (default ./render)"),
+  format: () =>
+    new Option("--format <format>", "mermaid or dot (default mermaid)").argParser(parseFormat),
+  address: () => value("--address <ip[:port]>", "reach the gateway at this address"),
+  host: () => value("--host <host>", "Host header for the productpage request"),
+};
+
+/** An option with a value that is not itself a flag (`--out --force` is a missing value). */
+function value(flags: string, description: string): Option {
+  const name = flags.split(" ")[0];
+  return new Option(flags, description).argParser((v) => {
+    if (v.startsWith("--")) {
+      throw new InputError(`Missing value for "${name}"`, `write ${name} VALUE`);
+    }
+    return v;
+  });
+}
+
+const RUN_FLAGS: readonly Flag[] = [
+  "config",
+  "context",
+  "only",
+  "force",
+  "dryRun",
+  "json",
+  "verbose",
+  "timeout",
+  "concurrency",
+  "timeline",
+  "fix",
 ];
 
-export function parseArgs(args: readonly string[]): CliOptions {
-  const values = new Map<string, string>();
-  const flags = new Set<string>();
-  const positional: string[] = [];
+interface CommandSpec {
+  name: Exclude<CliOptions["command"], "run">;
+  summary: string;
+  target: boolean;
+  flags: readonly Flag[];
+}
+
+const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "plan",
+    summary: "Print the tasks, deps and steps of a target (default up); touches nothing",
+    target: true,
+    // the options of a run, so that `plan` in front of a command line shows what it would do
+    flags: RUN_FLAGS,
+  },
+  {
+    name: "render",
+    summary: "Write the values, manifests and command lines of every step to files",
+    target: true,
+    flags: ["config", "context", "only", "fix", "timeout", "out"],
+  },
+  {
+    name: "graph",
+    summary: "Print the target graph as Mermaid or DOT; reads no config",
+    target: false,
+    flags: ["format"],
+  },
+  {
+    name: "down",
+    summary: "Remove a target (default up), dependents first",
+    target: true,
+    flags: [
+      "config",
+      "context",
+      "only",
+      "yes",
+      "purgeCrds",
+      "dryRun",
+      "json",
+      "verbose",
+      "timeout",
+      "concurrency",
+      "timeline",
+    ],
+  },
+  {
+    name: "doctor",
+    summary: "Preflight, read-only: tools, context, versions, permissions, Cilium, CRDs",
+    target: false,
+    flags: ["config", "context", "json"],
+  },
+  {
+    name: "verify",
+    summary: "Prove the installed mesh works, read-only",
+    target: false,
+    flags: ["config", "context", "json", "address", "host", "timeout"],
+  },
+];
+
+/** Parses one command line against the targets in `tasks`. Throws `InputError`. */
+export function parseArgs(
+  args: readonly string[],
+  options: { tasks: readonly Task[] },
+): ParsedArgs {
+  let printed = "";
+  let matched: { spec?: CommandSpec; task?: Task; cmd: Command } | undefined;
+  const program = new Command("deno task")
+    .usage("<command|target> [options]")
+    .description("Installs an Istio ambient mesh and its add-ons with helm and kubectl.")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void (printed += s),
+      writeErr: (s) => void (printed += s),
+      outputError: () => {},
+    })
+    // one line per command and target, whatever the terminal's width
+    .configureHelp({ helpWidth: 160 })
+    .showSuggestionAfterError(false)
+    .helpCommand(false)
+    .option("--version", "print meshup's version and the default versions it installs")
+    .action(() => {})
+    .addHelpText(
+      "after",
+      `\nRun "deno task <command|target> --help" for its options, environment and exit codes.\n${
+        exitCodesHelp("all")
+      }`,
+    );
+  program.commandsGroup("Commands:");
+  for (const spec of COMMANDS) {
+    const cmd = program.command(spec.name).summary(spec.summary).description(spec.summary);
+    if (spec.target) cmd.argument("[target]", "a target (default up)");
+    addFlags(cmd, spec.flags, spec.name);
+    cmd.action(() => void (matched = { spec, cmd }));
+  }
+  program.commandsGroup("Targets (deno task <target> runs it with its dependencies):");
+  for (const task of options.tasks) {
+    const cmd = program.command(task.id).summary(task.description || task.id)
+      .description(task.description || task.id);
+    addFlags(cmd, RUN_FLAGS, "run");
+    cmd.action(() => void (matched = { task, cmd }));
+  }
+  const names = [...COMMANDS.map((c) => c.name), ...options.tasks.map((t) => t.id)];
+  const argv = commandFirst(args, names);
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    if (e.exitCode === 0) return { print: printed };
+    throw translate(e, matched?.cmd ?? findCommand(program, argv[0]), names);
+  }
+  if (program.opts().version) return { print: versionText() };
+  if (!matched) return { print: printed || program.helpInformation() };
+  const o = matched.cmd.opts();
+  const positional = matched.cmd.args;
+  return {
+    options: {
+      command: matched.spec?.name ?? "run",
+      target: matched.task?.id ?? positional[0] ?? "up",
+      config: o.config,
+      context: o.context,
+      only: o.only === true,
+      force: o.force === true,
+      dryRun: o.dryRun === true,
+      json: o.json === true,
+      timeoutSeconds: o.timeout,
+      yes: o.yes === true,
+      concurrency: o.concurrency ?? 4,
+      out: o.out ?? "render",
+      address: o.address,
+      host: o.host,
+      format: o.format ?? "mermaid",
+      verbose: o.verbose === true,
+      fix: o.fix === true,
+      purgeCrds: o.purgeCrds === true,
+      timeline: o.timeline,
+    },
+  };
+}
+
+function addFlags(cmd: Command, flags: readonly Flag[], kind: CommandKind): void {
+  for (const flag of flags) cmd.addOption(FLAGS[flag]());
+  cmd.addHelpText("after", `${environmentHelp(kind)}${exitCodesHelp(kind)}`);
+}
+
+/**
+ * Puts the command (the first word that is not a flag or a flag's value)
+ * first, as the hand-written parser allowed `--json plan`; no command
+ * means `plan`. `--help` and `--version` alone stay at the top level.
+ */
+function commandFirst(args: readonly string[], names: readonly string[]): string[] {
+  const takesValue = new Set(
+    Object.values(FLAGS).map((f) => f()).filter((o) => o.required).map((o) => o.long),
+  );
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === "--") {
-      positional.push(...args.slice(i + 1));
-      break;
-    }
+    if (arg === "--") break;
     if (!arg.startsWith("-")) {
-      positional.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf("=");
-    const name = eq > 0 ? arg.slice(0, eq) : arg;
-    if (VALUE_FLAGS.includes(name)) {
-      const value = eq > 0 ? arg.slice(eq + 1) : args[++i];
-      if (value === undefined || (eq < 0 && value.startsWith("--"))) {
-        throw new InputError(`Missing value for "${name}"`, `write ${name} VALUE`);
+      // `help [command]` is `[command] --help`
+      if (arg === "help") return [...args.slice(i + 1, i + 2), "--help"];
+      if (!names.includes(arg)) {
+        const guess = closest(arg, names);
+        throw new InputError(
+          `Unknown command "${arg}"`,
+          guess
+            ? `did you mean "${guess}"? (deno task meshup --help lists every command and target)`
+            : "deno task meshup --help lists every command and target",
+        );
       }
-      values.set(name, value);
-    } else if (BOOL_FLAGS.includes(name) && eq < 0) {
-      flags.add(name);
-    } else if (name === "-h" || name === "--help") {
-      flags.add("--help");
-    } else {
-      throw new InputError(
-        `Unknown option "${arg}"`,
-        `options: ${[...VALUE_FLAGS, ...BOOL_FLAGS].join(" ")}`,
+      return [arg, ...args.slice(0, i), ...args.slice(i + 1)];
+    }
+    if (!arg.includes("=") && takesValue.has(arg)) i++;
+  }
+  const top = args.length > 0 && args.every((a) => ["-h", "--help", "--version"].includes(a));
+  return top ? [...args] : ["plan", ...args];
+}
+
+function findCommand(program: Command, name: string | undefined): Command {
+  return program.commands.find((c) => c.name() === name) ?? program;
+}
+
+/** A commander error as one line and a hint. */
+function translate(e: CommanderError, cmd: Command, names: readonly string[]): InputError {
+  const quoted = /'([^']*)'/.exec(e.message)?.[1] ?? "";
+  const where = cmd.parent ? `deno task ${cmd.name()} --help` : "deno task meshup --help";
+  switch (e.code) {
+    case "commander.unknownOption": {
+      const known = cmd.options.map((o) => o.long!).concat("--help");
+      const guess = closest(quoted.replace(/=.*$/, ""), known);
+      return new InputError(
+        cmd.parent
+          ? `Unknown option "${quoted}" for "${cmd.name()}"`
+          : `Unknown option "${quoted}"`,
+        guess ? `did you mean "${guess}"? (${where} lists them)` : `${where} lists the options`,
       );
     }
+    case "commander.unknownCommand": {
+      const guess = closest(quoted, names);
+      return new InputError(
+        `Unknown command "${quoted}"`,
+        guess ? `did you mean "${guess}"? (${where})` : `${where} lists every command and target`,
+      );
+    }
+    case "commander.optionMissingArgument": {
+      const flag = /'(--[a-z-]+)/.exec(e.message)?.[1] ?? quoted;
+      return new InputError(`Missing value for "${flag}"`, `write ${flag} VALUE; see ${where}`);
+    }
+    case "commander.excessArguments":
+      return new InputError(
+        `Too many arguments for "${cmd.name()}"`,
+        cmd.registeredArguments.length ? "give one target" : `"${cmd.name()}" takes no target`,
+      );
+    default:
+      return new InputError(e.message.replace(/^error: /, ""), `see ${where}`);
   }
-  const first = positional[0] ?? "plan";
-  const command =
-    (["plan", "render", "graph", "down", "doctor", "verify"] as const).find((c) => c === first) ??
-      "run";
-  const rest = command === "run" ? positional : positional.slice(1);
-  if (rest.length > 1) {
-    throw new InputError(
-      `Too many arguments: ${rest.map((r) => `"${r}"`).join(" ")}`,
-      "give one target",
-    );
+}
+
+function parseConcurrency(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isInteger(n) || n < 1 || n > 64) {
+    throw new InputError(`Invalid --concurrency "${text}"`, "use a whole number from 1 to 64");
   }
-  const format = values.get("--format") ?? "mermaid";
-  if (format !== "mermaid" && format !== "dot") {
-    throw new InputError(`Invalid --format "${format}"`, "use --format mermaid or --format dot");
+  return n;
+}
+
+function parseFormat(text: string): "mermaid" | "dot" {
+  if (text !== "mermaid" && text !== "dot") {
+    throw new InputError(`Invalid --format "${text}"`, "use --format mermaid or --format dot");
   }
-  const concurrency = Number(values.get("--concurrency") ?? "4");
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    throw new InputError(
-      `Invalid --concurrency "${values.get("--concurrency")}"`,
-      "use a whole number from 1 to 64",
-    );
-  }
-  const timeout = values.get("--timeout");
-  return {
-    command,
-    target: rest[0] ?? "up",
-    config: values.get("--config"),
-    context: values.get("--context"),
-    only: flags.has("--only"),
-    force: flags.has("--force"),
-    dryRun: flags.has("--dry-run"),
-    json: flags.has("--json"),
-    timeoutSeconds: timeout === undefined ? undefined : parseDuration(timeout, "--timeout"),
-    yes: flags.has("--yes"),
-    concurrency,
-    out: values.get("--out") ?? "render",
-    address: values.get("--address"),
-    host: values.get("--host"),
-    format,
-    verbose: flags.has("--verbose"),
-    fix: flags.has("--fix"),
-    purgeCrds: flags.has("--purge-crds"),
-    timeline: values.get("--timeline"),
-  };
+  return text;
 }
 
 /** `300`, `300s`, `5m`, `1h30m` -> seconds. */

@@ -60,7 +60,12 @@ export async function main(
   const cwd = options.cwd ?? Deno.cwd();
   const tasks = options.tasks;
   try {
-    const cli = parseArgs(args);
+    const parsed = parseArgs(args, { tasks });
+    if ("print" in parsed) {
+      io.out(parsed.print);
+      return EXIT_OK;
+    }
+    const cli = parsed.options;
     if (cli.command === "graph") {
       validateGraph(tasks);
       io.out(cli.format === "dot" ? toDot(tasks) : toMermaid(tasks));

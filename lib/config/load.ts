@@ -6,7 +6,7 @@
 import { isMap, LineCounter, parseDocument } from "yaml";
 import { InputError } from "../errors.ts";
 import { completeConfig, type Config, ConfigSchema, knownKeys } from "./schema.ts";
-import { editDistance } from "./template.ts";
+import { closest } from "./suggest.ts";
 
 export interface LoadedConfig {
   config: Config;
@@ -226,14 +226,4 @@ function lineOf(
     }
   }
   return 1;
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestScore) [best, bestScore] = [c, d];
-  }
-  return bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
 }

@@ -5,7 +5,7 @@
  */
 import { InputError } from "../errors.ts";
 import { CommandError } from "../kube/retry.ts";
-import type { Kube, ReleaseState } from "../kube/kube.ts";
+import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
 import type { RunEvent } from "../output/events.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { Prepared } from "./executor.ts";
@@ -56,7 +56,11 @@ async function services(
   });
   // the early reads go out beside the first one, which proves the cluster answers
   if (prefetch) s.prefetch(prefetch);
-  s.releases = await readReleases(options.kube, options.signal);
+  // announced like every other command of the run (`--json` shows them all)
+  s.releases = await readReleases(
+    options.kube,
+    s.hooks("run", "releases", { signal: options.signal }),
+  );
   return s;
 }
 
@@ -101,9 +105,12 @@ export async function downPlan(
 }
 
 /** The first read of a run: it also proves the cluster answers (else exit 2, nothing applied). */
-async function readReleases(kube: Kube, signal?: AbortSignal): Promise<Map<string, ReleaseState>> {
+async function readReleases(
+  kube: Kube,
+  hooks: CommandHooks,
+): Promise<Map<string, ReleaseState>> {
   try {
-    return await kube.releases({ signal });
+    return await kube.releases(hooks);
   } catch (e) {
     const detail = e instanceof CommandError
       ? e.stderr.split("\n").filter(Boolean).at(-1) ?? e.message
