@@ -103,11 +103,34 @@ export async function main(
     }
   } catch (e) {
     if (e instanceof InputError) {
-      io.err(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
+      reportError(io, args, { message: e.message, hint: e.hint, code: EXIT_BAD_INPUT });
       return EXIT_BAD_INPUT;
     }
     throw e;
   }
+}
+
+/**
+ * An error before the run's output exists: text on stderr and, when
+ * `--json` is among the arguments, the same as an `error` event on stdout.
+ */
+function reportError(
+  io: Io,
+  args: readonly string[],
+  e: { message: string; hint?: string; code: number },
+): void {
+  if (args.includes("--json")) {
+    io.out(
+      JSON.stringify({
+        type: "error",
+        time: now(),
+        code: e.code,
+        message: e.message,
+        ...(e.hint ? { hint: e.hint } : {}),
+      }) + "\n",
+    );
+  }
+  io.err(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
 }
 
 /** `up`, a single target, or `down`: context check, preparation, then the runner. */
@@ -151,7 +174,10 @@ async function execute(
   try {
     const { context, server } = connection.context && connection.server
       ? { context: connection.context, server: connection.server }
-      : await resolveContext(kube, cli.context);
+      : await resolveContext(kube, {
+        context: cli.context,
+        onCommand: (argv) => emit({ type: "cmd", time: now(), task: "run", step: "context", argv }),
+      });
     if (plan.context && !cli.context && context !== plan.context) {
       throw new InputError(
         `Refusing to run against context "${context}": the config pins "${plan.context}"`,
@@ -159,6 +185,7 @@ async function execute(
       );
     }
     const prepared = await prepare(plan, {
+      down: cli.command === "down",
       env: o.env,
       cwd: o.cwd,
       fetchText: o.options.fetchText,
@@ -207,7 +234,10 @@ async function execute(
       } catch (e) {
         output.error(
           `Cannot write timeline "${cli.timeline}": ${e instanceof Error ? e.message : String(e)}`,
-          "check the folder's permissions and free space; the run itself is done",
+          {
+            hint: "check the folder's permissions and free space; the run itself is done",
+            code: EXIT_FAILED,
+          },
         );
         return EXIT_FAILED;
       }
@@ -215,11 +245,14 @@ async function execute(
     return summary.ok ? EXIT_OK : EXIT_FAILED;
   } catch (e) {
     if (e instanceof InputError) {
-      output.error(redactor.redact(e.message), e.hint);
+      output.error(redactor.redact(e.message), { hint: e.hint, code: EXIT_BAD_INPUT });
       return EXIT_BAD_INPUT;
     }
     if (e instanceof MissingBinaryError) {
-      output.error(e.message, `install ${e.tool} or point MESHUP_${e.tool.toUpperCase()} at it`);
+      output.error(e.message, {
+        hint: `install ${e.tool} or point MESHUP_${e.tool.toUpperCase()} at it`,
+        code: EXIT_BAD_INPUT,
+      });
       return EXIT_BAD_INPUT;
     }
     throw e;
@@ -267,9 +300,11 @@ async function checks(
     return checksExitCode(results);
   } catch (e) {
     if (e instanceof MissingBinaryError) {
-      o.io.err(
-        `error: ${e.message}\n  hint: install ${e.tool} or point MESHUP_${e.tool.toUpperCase()} at it\n`,
-      );
+      reportError(o.io, cli.json ? ["--json"] : [], {
+        message: e.message,
+        hint: `install ${e.tool} or point MESHUP_${e.tool.toUpperCase()} at it`,
+        code: EXIT_BAD_INPUT,
+      });
       return EXIT_BAD_INPUT;
     }
     throw e;
@@ -290,9 +325,10 @@ function processRunner(
 /** The context that will be used and its API server, from kubeconfig. */
 async function resolveContext(
   kube: Kube,
-  context?: string,
+  o: { context?: string; onCommand(argv: string[]): void },
 ): Promise<{ context: string; server: string }> {
-  const r = await kube.proc.run([
+  const context = o.context;
+  const argv = [
     "kubectl",
     "config",
     "view",
@@ -300,7 +336,9 @@ async function resolveContext(
     "-o",
     "json",
     ...(context ? [`--context=${context}`] : []),
-  ]);
+  ];
+  o.onCommand(argv);
+  const r = await kube.proc.run(argv);
   const view = r.code === 0 ? JSON.parse(r.stdout || "{}") : {};
   const name: string | undefined = view.contexts?.[0]?.name ?? view["current-context"];
   if (!name) {

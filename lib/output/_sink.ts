@@ -29,19 +29,43 @@ export interface OutputOptions {
   spinnerMs?: number;
   /** TTY width (default: the console's, else 100) */
   columns?: number;
+  /** TTY height: the live tree is folded to fit (default: the console's, else 24) */
+  rows?: number;
+}
+
+/** What `error()` reports besides its message. */
+export interface ErrorDetails {
+  /** the command to run next */
+  hint?: string;
+  /** the exit code the command ends with (default 2: bad input or refused) */
+  code?: number;
 }
 
 export interface Output {
   emit(e: RunEvent): void;
   /** stops the spinner and leaves the terminal as it should be; idempotent */
   close(): void;
-  /** `error: <message>` and `  hint: <hint>` on stderr */
-  error(message: string, hint?: string): void;
+  /**
+   * `error: <message>` and `  hint: <hint>` on stderr; in `json` mode also
+   * `{"type":"error","code","message","hint"}` on stdout.
+   */
+  error(message: string, details?: ErrorDetails): void;
   /** free text for the user (stderr in `json` mode, so stdout stays NDJSON) */
   print(text: string): void;
   /** advances the TTY spinner and redraws; a no-op in other modes */
   tick(): void;
 }
+
+/** Event fields that hold one of a fixed set of words, never user data. */
+const VOCABULARY: ReadonlySet<string> = new Set([
+  "type",
+  "time",
+  "kind",
+  "action",
+  "outcome",
+  "status",
+  "level",
+]);
 
 /** Where text goes: redacted, coloured or not. */
 export class Sink {
@@ -61,12 +85,27 @@ export class Sink {
     if (text !== "") this.#write(this.#redact(text));
   }
 
+  /** Text whose strings were already redacted one by one (NDJSON): written as it is. */
+  outRedacted(text: string): void {
+    if (text !== "") this.#write(text);
+  }
+
   err(text: string): void {
     if (text !== "") this.#writeError(this.#redact(text));
   }
 
+  /**
+   * The event with every string value redacted, except the fields whose
+   * values are our own vocabulary (`type`, `action`, `status`, ...): a
+   * secret that happens to equal one must not break the event's shape.
+   */
   event(e: RunEvent): RunEvent {
-    return this.#redactor ? this.#redactor.redactValue(e) : e;
+    return this.#redactor ? this.#redactor.redactValue(e, { keep: VOCABULARY }) : e;
+  }
+
+  /** A string redacted on its own, as one value. */
+  redact(text: string): string {
+    return this.#redact(text);
   }
 
   errorText(message: string, hint?: string): string {

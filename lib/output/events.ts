@@ -15,6 +15,8 @@ export type ObjectStatus =
 
 export interface ObjectState {
   ref: ObjectRef;
+  /** `metadata.uid` of the object observed, when one was */
+  uid?: string;
   status: ObjectStatus;
   message: string;
 }
@@ -71,6 +73,8 @@ export type RunEvent =
   }
   | Base & { type: "task-done"; task: string; outcome: TaskOutcome; durationMs: number }
   | Base & { type: "log"; level: "info" | "warn"; message: string; task?: string }
+  /** an error that ends the command (`code` is its exit code); `--json` prints it on stdout */
+  | Base & { type: "error"; code: number; message: string; hint?: string }
   | Base & {
     type: "summary";
     ok: boolean;

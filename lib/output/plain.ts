@@ -3,8 +3,8 @@
  * progress, a summary table.
  */
 import type { RunEvent } from "./events.ts";
-import { formatArgv } from "../kube/retry.ts";
-import type { Output, OutputOptions, Sink } from "./_sink.ts";
+import { shellQuote } from "../kube/argv.ts";
+import type { ErrorDetails, Output, OutputOptions, Sink } from "./_sink.ts";
 import {
   clock,
   eventTime,
@@ -63,7 +63,7 @@ export class PlainView implements Output {
         this.#line(time, e.task, e.step, e.description);
         return;
       case "cmd":
-        if (this.#verbose) this.#line(time, e.task, e.step, c.dim(`$ ${formatArgv(e.argv)}`));
+        if (this.#verbose) this.#line(time, e.task, e.step, c.dim(`$ ${shellQuote(e.argv)}`));
         return;
       case "wait": {
         const key = `${e.task}\0${e.step}`;
@@ -117,13 +117,16 @@ export class PlainView implements Output {
       case "summary":
         this.#sink.out(summaryText(e, this.#target, c));
         return;
+      case "error":
+        this.error(e.message, e);
+        return;
     }
   }
 
   close(): void {}
 
-  error(message: string, hint?: string): void {
-    this.#sink.err(this.#sink.errorText(message, hint));
+  error(message: string, details: ErrorDetails = {}): void {
+    this.#sink.err(this.#sink.errorText(message, details.hint));
   }
 
   print(text: string): void {

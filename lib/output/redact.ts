@@ -39,9 +39,15 @@ export class Redactor {
     return text.replace(this.#regex, REDACTED);
   }
 
-  /** A deep copy with every string (and object key) redacted. */
-  redactValue<T>(value: T): T {
-    return this.#deep(value) as T;
+  /**
+   * A deep copy with every string value redacted. Object keys are kept: they
+   * are the structure (a secret that equals a key such as "metadata" must
+   * not turn `{"metadata":…}` into `{"<redacted>":…}`), and no key of ours
+   * carries a secret. String values under a key in `keep` are kept too (an
+   * event's `type`, `action`: words of our own vocabulary).
+   */
+  redactValue<T>(value: T, options: { keep?: ReadonlySet<string> } = {}): T {
+    return this.#deep(value, options.keep) as T;
   }
 
   /** `redactArgv()` with this redactor's values as well. */
@@ -49,15 +55,17 @@ export class Redactor {
     return redactArgv(argv, { redactor: this });
   }
 
-  #deep(value: unknown): unknown {
+  #deep(value: unknown, keep?: ReadonlySet<string>): unknown {
     if (typeof value === "string") return this.redact(value);
-    if (Array.isArray(value)) return value.map((v) => this.#deep(v));
+    if (Array.isArray(value)) return value.map((v) => this.#deep(v, keep));
     if (value instanceof Error) return this.redact(String(value.message));
     if (typeof value === "object" && value !== null) {
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) return value;
       const out: Record<string, unknown> = {};
-      for (const [key, v] of Object.entries(value)) out[this.redact(key)] = this.#deep(v);
+      for (const [key, v] of Object.entries(value)) {
+        out[key] = typeof v === "string" && keep?.has(key) ? v : this.#deep(v, keep);
+      }
       return out;
     }
     return value;

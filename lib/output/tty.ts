@@ -1,10 +1,12 @@
 /**
- * The `tty` view: a live task → step tree redrawn in place, finished tasks
- * collapsed to one line above it.
+ * The `tty` view: a live task → step tree redrawn in place, folded to fit
+ * the terminal (`_tty_tree.ts`); finished tasks collapsed to one line above
+ * it, with a failed step's whole diagnosis (unready objects, pod reasons,
+ * events), as the plain view prints it.
  */
 import type { RunEvent, TaskOutcome } from "./events.ts";
-import { formatArgv } from "../kube/retry.ts";
-import type { Output, OutputOptions, Sink } from "./_sink.ts";
+import { shellQuote } from "../kube/argv.ts";
+import type { ErrorDetails, Output, OutputOptions, Sink } from "./_sink.ts";
 import {
   eventTime,
   fitAnsi,
@@ -14,34 +16,16 @@ import {
   waitingText,
   withNewline,
 } from "./_text.ts";
+import { type StepView, type TaskView, treeLines } from "./_tty_tree.ts";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
-
-type StepState = "pending" | "running" | "done" | "skipped" | "failed";
-
-interface StepView {
-  id: string;
-  description: string;
-  state: StepState;
-  start?: number;
-  /** `installed 1.2s`, `skipped: reason`, the error's first line */
-  result?: string;
-  waiting?: string;
-  retry?: string;
-}
-
-interface TaskView {
-  id: string;
-  state: "queued" | "running" | "finished";
-  start?: number;
-  steps: StepView[];
-}
 
 export class TtyView implements Output {
   #sink: Sink;
   #verbose: boolean;
   #now: () => Date;
   #columns: number;
+  #rows: number;
   #tasks: TaskView[] = [];
   #target = "run";
   #frame = 0;
@@ -55,7 +39,8 @@ export class TtyView implements Output {
     this.#sink = sink;
     this.#verbose = options.verbose ?? false;
     this.#now = options.now ?? (() => new Date());
-    this.#columns = options.columns ?? consoleColumns();
+    this.#columns = options.columns ?? consoleSize().columns;
+    this.#rows = options.rows ?? consoleSize().rows;
     this.#spinnerMs = options.spinnerMs ?? (options.write ? 0 : 100);
   }
 
@@ -89,12 +74,17 @@ export class TtyView implements Output {
         break;
       }
       case "cmd":
-        if (this.#verbose) above = c.dim(`${e.task} ${e.step} $ ${formatArgv(e.argv)}`) + "\n";
+        if (this.#verbose) above = c.dim(`${e.task} ${e.step} $ ${shellQuote(e.argv)}`) + "\n";
         break;
       case "wait":
         this.#step(this.#task(e.task), e.step).waiting = waitingText(e.pending);
         break;
       case "retry":
+        if (!this.#tasks.some((t) => t.id === e.task)) {
+          // a read of the run itself (not of a planned task): one line above the tree
+          above = c.yellow(`${e.task} ${e.step}: attempt ${e.attempt} failed (${e.reason})`) + "\n";
+          break;
+        }
         this.#step(this.#task(e.task), e.step).retry =
           `attempt ${e.attempt} failed (${e.reason}), retrying in ${formatDuration(e.delayMs)}`;
         break;
@@ -110,12 +100,15 @@ export class TtyView implements Output {
           result: `${e.action} ${formatDuration(e.durationMs)}`,
         });
         break;
-      case "step-failed":
+      case "step-failed": {
+        const [first, ...rest] = e.error.split("\n");
         Object.assign(this.#step(this.#task(e.task), e.step), {
           state: "failed",
-          result: e.error.split("\n")[0],
+          result: first,
+          detail: rest,
         });
         break;
+      }
       case "task-done": {
         const task = this.#task(e.task);
         task.state = "finished";
@@ -129,6 +122,9 @@ export class TtyView implements Output {
         for (const task of this.#tasks) task.state = "finished";
         above = summaryText(e, this.#target, c);
         break;
+      case "error":
+        this.error(e.message, e);
+        return;
     }
     this.#startTimer();
     this.#redraw(above);
@@ -151,10 +147,10 @@ export class TtyView implements Output {
     this.#liveLines = 0;
   }
 
-  error(message: string, hint?: string): void {
+  error(message: string, details: ErrorDetails = {}): void {
     this.#sink.out(this.#erase());
     this.#liveLines = 0;
-    this.#sink.err(this.#sink.errorText(message, hint));
+    this.#sink.err(this.#sink.errorText(message, details.hint));
     this.#redraw("");
   }
 
@@ -194,50 +190,19 @@ export class TtyView implements Output {
     }\n`;
     for (const step of task.steps.filter((s) => s.state === "failed")) {
       text += `  ${c.red("✗")} ${step.id}: ${step.result ?? "failed"}\n`;
+      for (const line of step.detail ?? []) text += `    ${line}\n`;
     }
     return text;
   }
 
-  /** The lines of the live area, uncoloured segments styled at the end. */
+  /** The lines of the live area, folded to leave the terminal's last row free. */
   #live(): string[] {
-    const c = this.#sink.colors;
-    const spin = c.cyan(SPINNER[this.#frame]);
-    const now = this.#now().getTime();
-    const lines: string[] = [];
-    for (const task of this.#tasks.filter((t) => t.state === "running")) {
-      const elapsed = task.start === undefined ? "" : formatDuration(now - task.start);
-      lines.push(`${spin} ${c.bold(task.id)}  ${c.dim(elapsed)}`);
-      const width = Math.max(0, ...task.steps.map((s) => s.id.length));
-      for (const step of task.steps) {
-        const id = step.id.padEnd(width);
-        switch (step.state) {
-          case "pending":
-            lines.push(c.dim(`  · ${id}  ${step.description}`));
-            break;
-          case "running": {
-            const took = step.start === undefined ? "" : formatDuration(now - step.start);
-            lines.push(`  ${spin} ${id}  ${step.description}  ${c.dim(took)}`);
-            if (step.retry) lines.push(c.yellow(`      ${step.retry}`));
-            if (step.waiting) lines.push(c.dim(`      ${step.waiting}`));
-            break;
-          }
-          case "done":
-            lines.push(`  ${c.green("✓")} ${c.dim(`${id}  ${step.result ?? ""}`)}`);
-            break;
-          case "skipped":
-            lines.push(`  ${c.dim("–")} ${c.dim(`${id}  ${step.result ?? ""}`)}`);
-            break;
-          case "failed":
-            lines.push(`  ${c.red("✗")} ${`${id}  ${step.result ?? ""}`}`);
-            break;
-        }
-      }
-    }
-    const queued = this.#tasks.filter((t) => t.state === "queued").map((t) => t.id);
-    if (queued.length > 0 && lines.length > 0) {
-      lines.push(c.dim(`· queued: ${queued.join(", ")}`));
-    }
-    return lines;
+    return treeLines(this.#tasks, {
+      colors: this.#sink.colors,
+      spin: SPINNER[this.#frame],
+      now: this.#now().getTime(),
+      maxLines: this.#rows - 1,
+    });
   }
 
   #erase(): string {
@@ -267,10 +232,11 @@ export class TtyView implements Output {
   }
 }
 
-function consoleColumns(): number {
+function consoleSize(): { columns: number; rows: number } {
   try {
-    return Deno.consoleSize().columns || 100;
+    const size = Deno.consoleSize();
+    return { columns: size.columns || 100, rows: size.rows || 24 };
   } catch {
-    return 100;
+    return { columns: 100, rows: 24 };
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Before the first cluster command: fetch remote manifests and read secret
- * values from the environment, so a missing one stops the run with nothing
- * applied.
+ * values from the environment, so a missing or too short one stops the run
+ * with nothing applied. `down` reads no secret: it only deletes.
  */
 import { InputError } from "../errors.ts";
 import type { Json, Kube } from "../kube/kube.ts";
@@ -18,7 +18,15 @@ export interface PrepareOptions {
   fetchText?: (url: string) => Promise<string>;
   /** its redactor learns every secret value */
   kube: Kube;
+  /** `down`: secrets are not read (deleting a Secret needs no value) */
+  down?: boolean;
 }
+
+/**
+ * The shortest secret value accepted. Anything shorter is too easy to guess
+ * and, redacted everywhere it occurs, would blank out ordinary words.
+ */
+export const MIN_SECRET_LENGTH = 8;
 
 /**
  * Fetches remote manifests and reads secret values from the environment.
@@ -49,13 +57,19 @@ export async function prepare(plan: Plan, options: PrepareOptions): Promise<Prep
           remote.set(r.url, text);
         }
       }
-      if (step.kind === "secret") {
+      if (step.kind === "secret" && !options.down) {
         for (const env of Object.values(step.fromEnv)) {
           const value = options.env[env];
           if (!value) {
             throw new InputError(
               `Cannot create Secret "${step.namespace}/${step.name}": environment variable ${env} is not set`,
               `export ${env}=<the OIDC client secret> (it is read at run time and never printed)`,
+            );
+          }
+          if ([...value].length < MIN_SECRET_LENGTH) {
+            throw new InputError(
+              `Cannot create Secret "${step.namespace}/${step.name}": environment variable ${env} is shorter than ${MIN_SECRET_LENGTH} characters`,
+              `export ${env}=<the OIDC client secret, at least ${MIN_SECRET_LENGTH} characters>`,
             );
           }
           secrets.set(env, value);

@@ -156,3 +156,14 @@ Deno.test("redactArgv() with a redactor hides registered secrets anywhere in arg
   assertEquals(redacted, ["curl", "-H", `Authorization: Bearer ${REDACTED}`, "https://x"]);
   assertEquals(leaks(redacted.join(" "), "s3cr3t-value"), []);
 });
+
+Deno.test("Redactor.redactValue() keeps object keys, so a secret equal to a key leaves the structure whole", () => {
+  const redactor = new Redactor();
+  redactor.add("metadata", "durationMs");
+  const value = { metadata: { name: "x" }, durationMs: 5, note: "metadata and durationMs" };
+  assertEquals(redactor.redactValue(value), {
+    metadata: { name: "x" },
+    durationMs: 5,
+    note: `${REDACTED} and ${REDACTED}`,
+  });
+});
