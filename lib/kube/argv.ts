@@ -102,10 +102,13 @@ export function helmReuseValuesArgv(
     chart: ChartSource;
     installedVersion?: string;
     set: Record<string, string>;
+    /** `--labels` on the new revision (a record that this upgrade was ours) */
+    labels?: Record<string, string>;
     timeoutSeconds: number;
     target: KubeTarget;
   },
 ): string[] {
+  const labels = Object.entries(options.labels ?? {});
   return [
     "helm",
     "upgrade",
@@ -115,6 +118,9 @@ export function helmReuseValuesArgv(
     options.namespace,
     "--reuse-values",
     ...Object.entries(options.set).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
+    ...(labels.length
+      ? ["--labels", labels.map(([k, v]) => `${k}=${labelValue(v)}`).join(",")]
+      : []),
     "--wait",
     "--timeout",
     `${options.timeoutSeconds}s`,

@@ -24,6 +24,10 @@ export interface ReleaseState {
   /** deployed, failed, pending-install, pending-upgrade, pending-rollback, superseded, uninstalling */
   status: string;
   fingerprint?: string;
+  /** the latest revision's labels (helm's and `--labels`) */
+  labels?: Record<string, string>;
+  /** the newest revision whose status is `deployed`, if any (what `helm rollback` can return to) */
+  lastDeployed?: number;
 }
 
 export interface CommandHooks {
@@ -33,6 +37,8 @@ export interface CommandHooks {
   signal?: AbortSignal;
   /** off the critical path: child processes run at a lower CPU priority */
   background?: boolean;
+  /** each child process's deadline (default: the process runner's) */
+  timeoutMs?: number;
 }
 
 /** A kind to list: every namespace unless `namespace` is given. */
@@ -94,6 +100,7 @@ export class Kube {
         stdin: options.stdin,
         signal: options.signal,
         ...(options.background ? { background: true } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       });
       if (r.code !== 0 && !options.allowFailure) {
         throw new CommandError(shown, { exitCode: r.code, stderr: this.redactor.redact(r.stderr) });
@@ -281,6 +288,7 @@ export class Kube {
       hooks,
     );
     const out = new Map<string, ReleaseState>();
+    const deployed = new Map<string, number>();
     for (const item of items) {
       const meta = item.metadata as { namespace: string; labels?: Record<string, string> };
       const labels = meta.labels ?? {};
@@ -291,11 +299,16 @@ export class Kube {
         revision: Number(labels.version),
         status: labels.status ?? "unknown",
         ...(labels[FINGERPRINT_KEY] ? { fingerprint: labels[FINGERPRINT_KEY] } : {}),
+        labels,
       };
       const key = `${state.namespace}/${state.name}`;
+      if (state.status === "deployed") {
+        deployed.set(key, Math.max(deployed.get(key) ?? 0, state.revision));
+      }
       const prev = out.get(key);
       if (!prev || prev.revision < state.revision) out.set(key, state);
     }
+    for (const [key, revision] of deployed) out.get(key)!.lastDeployed = revision;
     return out;
   }
 

@@ -1,19 +1,38 @@
 /**
  * `check`: Cilium's live settings for ambient. A mismatch stops the run
  * with a hint, or with `fix` upgrades the Cilium release with
- * `--reuse-values` and restarts its agents.
+ * `--reuse-values` (labelled with the revision it creates, so that a
+ * revision our interrupted fix left `pending-*` is known as ours and
+ * repaired) and restarts its agents. A pending revision someone else left
+ * is refused with a command that unsticks it; Cilium is never uninstalled.
  */
 import { InputError } from "../../errors.ts";
-import { helmReuseValuesArgv } from "../../kube/argv.ts";
+import type { ReleaseState } from "../../kube/kube.ts";
 import type { CheckStep } from "../../plan/plan.ts";
 import type { Decision, Executor, StepContext } from "../executor.ts";
-import { timeoutSeconds, unchanged } from "../executor.ts";
+import { unchanged } from "../executor.ts";
+import { upgradeCilium } from "../cilium_fix.ts";
+import { foreignPendingHint, pendingFromOurFix } from "../release_repair.ts";
 import { waitReady } from "../wait.ts";
 
 interface Mismatch {
   key: string;
   got: string | undefined;
   want: string;
+}
+
+interface Observed {
+  /** undefined without Cilium */
+  diff: Mismatch[] | undefined;
+  /** the Cilium release's latest revision */
+  release: ReleaseState | undefined;
+  target: StepContext["kube"]["target"];
+}
+
+interface Fix {
+  diff: Mismatch[];
+  /** the release is pending from our own interrupted fix */
+  repair: boolean;
 }
 
 /** The keys of cilium-config that differ from what ambient needs; undefined without Cilium. */
@@ -31,12 +50,20 @@ async function mismatches(ctx: StepContext, step: CheckStep): Promise<Mismatch[]
     .filter((d) => d.got !== d.want);
 }
 
-export const checkExecutor: Executor<CheckStep, Mismatch[] | undefined, Mismatch[]> = {
+function releaseKey(step: CheckStep): string {
+  return `${step.check.namespace}/${step.check.fix.release}`;
+}
+
+export const checkExecutor: Executor<CheckStep, Observed, Fix> = {
   async observe(ctx, step) {
-    return await mismatches(ctx, step);
+    return {
+      diff: await mismatches(ctx, step),
+      release: ctx.releases.get(releaseKey(step)),
+      target: ctx.kube.target,
+    };
   },
 
-  decide(step, diff): Decision<Mismatch[]> {
+  decide(step, { diff, release, target }): Decision<Fix> {
     const c = step.check;
     if (diff === undefined) {
       return {
@@ -46,7 +73,21 @@ export const checkExecutor: Executor<CheckStep, Mismatch[] | undefined, Mismatch
         },
       };
     }
-    if (diff.length === 0 || c.fix.enabled) return { act: diff };
+    const pending = !!release && release.status.startsWith("pending-");
+    if (c.fix.enabled && pending && pendingFromOurFix(release)) {
+      // our own interrupted fix: drop its revision and upgrade again
+      return { act: { diff, repair: true } };
+    }
+    if (diff.length === 0) return { act: { diff, repair: false } };
+    if (c.fix.enabled && pending) {
+      throw new InputError(
+        `Cannot fix Cilium: release "${releaseKey(step)}" is ${release!.status} (revision ${
+          release!.revision
+        }) and was not left by meshup`,
+        foreignPendingHint(release!, target),
+      );
+    }
+    if (c.fix.enabled) return { act: { diff, repair: false } };
     const what = diff.map((d) =>
       `${d.key} is ${d.got === undefined ? "unset" : `"${d.got}"`} (want "${d.want}")`
     ).join(", ");
@@ -58,24 +99,14 @@ export const checkExecutor: Executor<CheckStep, Mismatch[] | undefined, Mismatch
     );
   },
 
-  async act(ctx, step, diff) {
-    if (diff.length === 0) return "checked";
+  changes(_step, { diff, repair }) {
+    return diff.length > 0 || repair;
+  },
+
+  async act(ctx, step, { diff, repair }) {
+    if (diff.length === 0 && !repair) return "checked";
     const c = step.check;
-    const installed = c.fix.chart.type === "repo" || c.fix.chart.type === "oci"
-      ? await ctx.kube.installedChartVersion(c.fix.release, c.namespace, ctx.hooks)
-      : undefined;
-    await ctx.kube.exec(
-      helmReuseValuesArgv({
-        release: c.fix.release,
-        namespace: c.namespace,
-        chart: c.fix.chart,
-        installedVersion: installed,
-        set: c.fix.set,
-        timeoutSeconds: timeoutSeconds(ctx),
-        target: ctx.kube.target,
-      }),
-      ctx.hooks,
-    );
+    await upgradeCilium(ctx, step);
     const after = await mismatches(ctx, step);
     if (after && after.length > 0) {
       throw new Error(
@@ -84,7 +115,8 @@ export const checkExecutor: Executor<CheckStep, Mismatch[] | undefined, Mismatch
         }`,
       );
     }
-    // the agents read cilium-config at start: restart them and wait
+    // the agents read cilium-config at start (an interrupted fix may not
+    // have restarted them): restart them and wait
     const ds = { apiVersion: "apps/v1", kind: "DaemonSet", name: "cilium", namespace: c.namespace };
     if (await ctx.kube.getObject(ds, ctx.hooks)) {
       await ctx.kube.exec(
@@ -98,7 +130,7 @@ export const checkExecutor: Executor<CheckStep, Mismatch[] | undefined, Mismatch
       );
       await waitReady(ctx.kube, [ds], ctx.waitOptions());
     }
-    return "fixed";
+    return diff.length > 0 ? "fixed" : "repaired";
   },
 
   down() {

@@ -4,12 +4,13 @@
  * interrupted run left `pending-*` is repaired first.
  */
 import { InputError } from "../../errors.ts";
-import { helmUninstallArgv, helmUpgradeArgv } from "../../kube/argv.ts";
+import { helmUninstallArgv, helmUpgradeArgv, type KubeTarget } from "../../kube/argv.ts";
 import type { ReleaseState } from "../../kube/kube.ts";
 import type { StepAction } from "../../output/events.ts";
 import { fingerprint } from "../../plan/fingerprint.ts";
 import type { HelmReleaseStep } from "../../plan/plan.ts";
 import { diagnoseWorkloads } from "../diagnose_workloads.ts";
+import { dropRevision, foreignPendingHint } from "../release_repair.ts";
 import {
   type Decision,
   type Executor,
@@ -22,6 +23,8 @@ interface Observed {
   key: string;
   fp: string;
   release: ReleaseState | undefined;
+  /** for hints: the context and kubeconfig the commands name */
+  target: KubeTarget;
 }
 
 interface Act {
@@ -39,10 +42,15 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
 
   observe(ctx, step) {
     const key = `${step.namespace}/${step.release}`;
-    return Promise.resolve({ key, fp: fingerprint(step), release: ctx.releases.get(key) });
+    return Promise.resolve({
+      key,
+      fp: fingerprint(step),
+      release: ctx.releases.get(key),
+      target: ctx.kube.target,
+    });
   },
 
-  decide(step, { key, fp, release: rel }, settings): Decision<Act> {
+  decide(_step, { key, fp, release: rel, target }, settings): Decision<Act> {
     if (!rel) return { act: { action: "installed" } };
     if (!settings.force && rel.status === "deployed" && rel.fingerprint === fp) {
       return unchanged(`unchanged (release ${key} revision ${rel.revision}, fingerprint ${fp})`);
@@ -51,7 +59,7 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
       if (!rel.fingerprint) {
         throw new InputError(
           `Cannot upgrade "${key}": release is ${rel.status} (revision ${rel.revision}) and was not left by meshup`,
-          `another tool may be working on it; if not, run: helm rollback ${step.release} -n ${step.namespace}`,
+          foreignPendingHint(rel, target),
         );
       }
       // our own interrupted run left it pending: drop that revision, then upgrade
@@ -64,16 +72,7 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
     const key = `${step.namespace}/${step.release}`;
     const rel = ctx.releases.get(key);
     if (plan.dropRevision !== undefined) {
-      await ctx.kube.exec(
-        ctx.kube.kubectlArgv(
-          "delete",
-          "secret",
-          `sh.helm.release.v1.${step.release}.v${plan.dropRevision}`,
-          `--namespace=${step.namespace}`,
-          "--ignore-not-found",
-        ),
-        ctx.hooks,
-      );
+      await dropRevision(ctx, { name: step.release, namespace: step.namespace }, plan.dropRevision);
     }
     const valuesFiles: string[] = [];
     for (const [i, v] of step.values.entries()) {
