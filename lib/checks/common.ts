@@ -20,6 +20,8 @@ export interface CheckResult {
   detail: string;
   /** one line: what to do about it */
   hint?: string;
+  /** per-item rows (the mesh checks: namespace, workload, node, protocol, waypoint), for `--json` */
+  table?: Record<string, string>[];
 }
 
 /** What a check's body returns; id and title come from the check. */

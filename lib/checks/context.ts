@@ -15,6 +15,7 @@ import type { CommandHooks, Json, Kube } from "../kube/kube.ts";
 import { JsonStreamSplitter } from "../kube/process.ts";
 import { CommandError } from "../kube/retry.ts";
 import type { ObjectRef } from "../plan/plan.ts";
+import type { PortForwardResponse } from "../kube/port_forward.ts";
 
 /** One check: its body reads through the context and returns a verdict. */
 export interface CheckDef<O extends object = object> {
@@ -50,6 +51,13 @@ export const EVENT: KindRef = { apiVersion: "v1", kind: "Event" };
 export interface ListOptions {
   namespace?: string;
   labelSelector?: string;
+}
+
+/** A port of a pod. */
+export interface PodPort {
+  namespace: string;
+  pod: string;
+  port: number;
 }
 
 /** The API server's version, or why it could not be reached. */
@@ -121,6 +129,51 @@ export class CheckContext<O extends object = object> {
       `list:${JSON.stringify(query)}`,
       () => this.#kube.list(query, this.#hooks),
     );
+  }
+
+  /**
+   * `GET path` on a pod's port through the API server's pod proxy
+   * (`pods/P:PORT/proxy/...`): what the pod serves on its own address.
+   */
+  podProxyText(target: PodPort, path: string): Promise<string> {
+    const raw = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${
+      encodeURIComponent(target.pod)
+    }:${target.port}/proxy${path}`;
+    const api = this.#kube.api;
+    if (api) {
+      this.#hooks.onCommand?.(["GET", raw, "(pod proxy)"]);
+      return api.getText(raw, { signal: this.signal });
+    }
+    return this.#kube.exec(this.#kube.kubectlArgv("get", "--raw", raw), this.#hooks)
+      .then((r) => r.stdout);
+  }
+
+  /**
+   * `GET path` on a pod's port through a port-forward, for what a pod serves
+   * on localhost only (ztunnel's admin API), as `kubectl port-forward` and
+   * istioctl reach it; memoised. Shown under `--verbose`. Needs the
+   * in-process client (the port-forward is its WebSocket).
+   */
+  portForwardGet(target: PodPort, path: string): Promise<PortForwardResponse> {
+    const key = `pf:${target.namespace}/${target.pod}:${target.port}${path}`;
+    return this.#memo.once(key, () => {
+      const api = this.#kube.api;
+      if (!api) {
+        throw new Error(
+          `Cannot port-forward to ${target.namespace}/${target.pod}:${target.port}: ` +
+            "the in-process API client is off for this kubeconfig",
+        );
+      }
+      this.#hooks.onCommand?.([
+        "port-forward",
+        "-n",
+        target.namespace,
+        `pod/${target.pod}`,
+        String(target.port),
+        `(in-process, then GET ${path})`,
+      ]);
+      return api.portForwardGet(target, { path, signal: this.signal });
+    });
   }
 
   crdExists(name: string): Promise<boolean> {

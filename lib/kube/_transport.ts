@@ -191,6 +191,23 @@ export class Transport {
     }
   }
 
+  /** A WebSocket to an API path (port-forward) with this user's credential and TLS settings. */
+  async webSocket(path: string, protocols: string[], signal?: AbortSignal): Promise<WebSocket> {
+    if (this.#closed) {
+      throw new Error(`Cannot open ${path}: the client for ${this.server} is closed`);
+    }
+    const credential = await this.#credentials.get(signal);
+    const headers: Record<string, string> = {
+      "user-agent": this.#options.userAgent ?? "meshup (deno)",
+    };
+    if (credential.authorization) headers.authorization = credential.authorization;
+    return new WebSocket(`${this.server.replace(/^http/, "ws")}${path}`, {
+      protocols,
+      headers,
+      client: this.#httpClient(credential.clientCert),
+    });
+  }
+
   #httpClient(exec?: { certPem: string; keyPem: string }): Deno.HttpClient {
     const { cluster, user } = this.config;
     const cert = exec ??

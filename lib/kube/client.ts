@@ -25,6 +25,12 @@ import {
   type LoadKubeconfigOptions,
   type ResolvedKubeconfig,
 } from "./kubeconfig.ts";
+import {
+  portForwardGet,
+  type PortForwardRequest,
+  type PortForwardResponse,
+  type PortForwardTarget,
+} from "./port_forward.ts";
 import { runWatch, type WatchOptions } from "./watch.ts";
 
 export { ApiError } from "./_http.ts";
@@ -185,6 +191,21 @@ export class KubeClient {
   /** A raw GET returning text, e.g. `/api/v1/namespaces/N/pods/P:15020/proxy/stats/prometheus`. */
   async getText(path: string, options: CallOptions & { accept?: string } = {}): Promise<string> {
     return (await this.#transport.request("GET", path, { accept: "*/*", ...options }))!;
+  }
+
+  /**
+   * `GET path` on a pod's port through a port-forward (port_forward.ts), for
+   * what the pod serves on localhost only (ztunnel's admin API).
+   */
+  portForwardGet(
+    target: PortForwardTarget,
+    request: PortForwardRequest,
+  ): Promise<PortForwardResponse> {
+    return portForwardGet(
+      (path, protocols, signal) => this.#transport.webSocket(path, protocols, signal),
+      target,
+      { timeoutMs: this.#transport.timeoutMs(), ...request },
+    );
   }
 
   /** Server-side apply (`PATCH application/apply-patch+yaml`); returns the object as stored. */

@@ -9,6 +9,7 @@ import { type Cluster, withCluster } from "../_cluster.ts";
 import type { CheckResult } from "../../lib/checks/common.ts";
 import { type Config, parseConfig } from "../../lib/config/config.ts";
 import { Kube } from "../../lib/kube/kube.ts";
+import { KubeClient } from "../../lib/kube/client.ts";
 import { DenoProcessRunner } from "../../lib/kube/process.ts";
 import { Redactor } from "../../lib/output/redact.ts";
 import { httpGet, productpageUrl } from "../../lib/checks/verify/http.ts";
@@ -22,8 +23,11 @@ import type { Rec } from "../sim/mod.ts";
 
 async function withKube<T>(kubeconfig: string, fn: (kube: Kube) => Promise<T>): Promise<T> {
   const home = await Deno.makeTempDir({ prefix: "meshup-verify-" });
+  // the in-process client: ztunnel's admin API is read through its port-forward
+  const api = await KubeClient.fromKubeconfig({ path: kubeconfig });
   try {
     const kube = new Kube({
+      api,
       proc: new DenoProcessRunner({
         binaries: await kubeBinaries(),
         env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: home, KUBECONFIG: kubeconfig },
@@ -34,6 +38,7 @@ async function withKube<T>(kubeconfig: string, fn: (kube: Kube) => Promise<T>): 
     });
     return await fn(kube);
   } finally {
+    api.close();
     await Deno.remove(home, { recursive: true }).catch(() => undefined);
   }
 }
@@ -66,14 +71,20 @@ async function kubectl(c: Cluster, ...args: string[]): Promise<void> {
   assertEquals(r.code, 0, r.stderr);
 }
 
-/** A server on 127.0.0.1 answering every request with `status`; records Host headers. */
+/**
+ * A server on 127.0.0.1 answering every request with `status`; records Host
+ * headers. With `traffic`, each request is also one productpage request in
+ * the simulator's ambient model (ztunnel's counters), as bookinfo's would be.
+ */
 async function withProductpage(
   status: number,
   fn: (address: string, hosts: string[]) => Promise<void>,
+  traffic?: { sim: Cluster["sim"]; namespace?: string },
 ): Promise<void> {
   const hosts: string[] = [];
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, (req) => {
     hosts.push(`${req.headers.get("host")} ${new URL(req.url).pathname}`);
+    traffic?.sim.ambient.recordProductpageRequest(traffic.namespace);
     return new Response(status === 200 ? "<title>Simple Bookstore App</title>" : "no", { status });
   });
   try {
@@ -117,12 +128,14 @@ const ALL_IDS = [
   "ztunnel",
   "gateway-address",
   "ambient-namespaces",
+  "mesh-hbone",
   "bookinfo-gateway",
   "tracing-provider",
   "monitors",
   "kiali-cr",
   "kiali-server",
   "productpage",
+  "mesh-mtls",
 ];
 
 // ------------------------------------------------------- healthy install
@@ -136,7 +149,11 @@ Deno.test("verify passes every check after up, with productpage answering 200 fo
       const results = await verify(c, { env, address });
       assertEquals(results.map((r) => r.id), ALL_IDS);
       for (const r of results) assertEquals(r.status, "pass", `${r.id}: ${r.detail}`);
-      assertEquals(hosts, ["bookinfo.homelab.example.com /productpage"]);
+      // one request from productpage, one from mesh-mtls (between its two counter reads)
+      assertEquals(hosts, [
+        "bookinfo.homelab.example.com /productpage",
+        "bookinfo.homelab.example.com /productpage",
+      ]);
       assertEquals(
         byId(results, "ztunnel").detail,
         "DaemonSet istio-system/ztunnel ready on 1 of 1 schedulable node",
@@ -154,7 +171,7 @@ Deno.test("verify passes every check after up, with productpage answering 200 fo
         byId(results, "productpage").detail,
         /^GET http:\/\/127\.0\.0\.1:\d+\/productpage \(Host: bookinfo\.homelab\.example\.com\): HTTP 200 in \d+ ms$/,
       );
-    });
+    }, { sim: c.sim });
     // read-only
     const writes = c.sim.requests.list().filter((r) => r.method !== "GET");
     const before = writes.length;

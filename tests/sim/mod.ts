@@ -17,6 +17,7 @@
  * @module
  */
 
+import { AmbientModel } from "./ambient.ts";
 import { Api } from "./api.ts";
 import { Controllers } from "./controllers.ts";
 import { type Faults, FaultSet, parseFaults } from "./faults.ts";
@@ -28,6 +29,7 @@ import { createHandler, RequestLog } from "./server.ts";
 import { Store } from "./store.ts";
 import { serveMutualTls, type SimServer } from "./node_serve.ts";
 import { makeTlsMaterial } from "./tls.ts";
+import { podEndpoint } from "./pod_endpoints.ts";
 import { WatchHub } from "./watch.ts";
 
 export {
@@ -132,6 +134,8 @@ export interface Sim {
   controllers: Controllers;
   /** The served types. */
   registry: Registry;
+  /** Istio's ambient data plane: CNI capture, ztunnel's view, its counters (`ambient.ts`). */
+  ambient: AmbientModel;
   /** Creates or replaces objects as given (status kept; namespaces created as needed). */
   seed(objects: Rec | Rec[]): KubeObject[];
   /** A copy of an object, or undefined. */
@@ -284,6 +288,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
 
   seed(baseObjects(options.nodes ?? 1, serverVersion));
   controllers.start();
+  const ambient = new AmbientModel(api);
+  ambient.start();
   seed(parsedFaults.seed ?? []);
 
   const clientCert = options.clientCert ?? false;
@@ -303,6 +309,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     address: () => `127.0.0.1:${port}`,
     seed,
     isClosing: () => closing,
+    podEndpoint: (req, url) => podEndpoint(req, url, { api, ambient }),
+    productpageTraffic: (namespace) => ambient.recordProductpageRequest(namespace),
   });
   const serveOptions = { hostname: "127.0.0.1", port: options.port ?? 0, onListen: () => {} };
   const server: SimServer = tls && clientCert
@@ -339,6 +347,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     closed ??= (async () => {
       closing = true;
       controllers.stop();
+      ambient.stop();
       scheduler.close();
       watches.closeAll();
       await server.shutdown();
@@ -365,6 +374,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     requests,
     controllers,
     registry,
+    ambient,
     seed: (objects) => seed(Array.isArray(objects) ? objects : [objects]),
     get(apiVersion, kind, namespace, name): KubeObject | undefined {
       const type = typeFor(apiVersion, kind);

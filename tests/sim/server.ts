@@ -108,6 +108,10 @@ export interface HandlerDeps {
   /** Seeds objects (used by `POST /__sim/seed` and faults with `seed`). */
   seed: (objects: Rec[]) => KubeObject[];
   isClosing: () => boolean;
+  /** A pod's proxy or port-forward (`pod_endpoints.ts`); undefined for any other path. */
+  podEndpoint?: (req: Request, url: URL) => Response | undefined;
+  /** `POST /__sim/traffic/productpage?namespace=N`: one simulated productpage request. */
+  productpageTraffic?: (namespace?: string) => number;
 }
 
 const JSON_TYPE = "application/json";
@@ -465,6 +469,10 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
       api.store.compact();
       return json({ ok: true, resourceVersion: String(api.store.resourceVersion) });
     }
+    if (path === "/traffic/productpage" && req.method === "POST" && deps.productpageTraffic) {
+      const namespace = url.searchParams.get("namespace") ?? undefined;
+      return json({ ok: true, connections: deps.productpageTraffic(namespace) });
+    }
     if (path === "/health") {
       return json({ ok: true, resourceVersion: String(api.store.resourceVersion) });
     }
@@ -483,6 +491,8 @@ export function createHandler(deps: HandlerDeps): (req: Request) => Promise<Resp
     if (path === "/healthz" || path === "/readyz" || path === "/livez") {
       return new Response("ok", { headers: { "content-type": "text/plain" } });
     }
+    const pod = deps.podEndpoint?.(req, url);
+    if (pod) return pod;
     const segs = path.split("/").filter((s) => s.length > 0).map(decodeURIComponent);
     const accept = req.headers.get("accept") ?? "";
     const aggregated = deps.aggregatedDiscovery && accept.includes("as=APIGroupDiscoveryList");

@@ -5,10 +5,11 @@
  * `verify`: read-only proof that the mesh works. The control plane and the
  * node agents are ready on every schedulable node, the gateway has an
  * address, bookinfo is enrolled in ambient and bound to the installed
- * gateway (the how-to's selector mismatch, errata 2), the tracing provider
+ * gateway (the how-to's selector mismatch, errata 2), every ambient pod
+ * captured and on HBONE in ztunnel's view, the tracing provider
  * the Telemetry resource names exists in meshConfig, the monitors exist,
  * Kiali has reconciled, and a real request to `/productpage` through the
- * gateway answers 200.
+ * gateway answers 200 and grows ztunnel's mutual_tls connection counters.
  */
 import { type CheckResult, runChecks } from "../common.ts";
 import { bindChecks, CheckContext, type CheckDef } from "../context.ts";
@@ -18,6 +19,7 @@ import * as gateway from "./gateway.ts";
 import * as http from "./http.ts";
 import * as kiali from "./kiali.ts";
 import * as mesh from "./mesh.ts";
+import * as meshMtls from "./mesh_mtls.ts";
 import * as telemetry from "./telemetry.ts";
 import * as workloads from "./workloads.ts";
 
@@ -35,12 +37,14 @@ const CHECKS: readonly CheckDef<VerifyOptions>[] = [
   workloads.ztunnel,
   gateway.gatewayAddress,
   mesh.ambientNamespaces,
+  mesh.meshHbone,
   gateway.bookinfoGateway,
   telemetry.tracingProvider,
   telemetry.monitors,
   kiali.kialiCr,
   kiali.kialiServer,
   http.productpage,
+  meshMtls.meshMtls,
 ];
 
 /** Runs every post-install check that applies to the config, in a fixed order. */
