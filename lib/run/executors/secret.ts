@@ -1,7 +1,8 @@
 /**
  * `secret`: a Secret whose values come from the environment at run time.
- * The values travel on the child's stdin, never on argv; the fingerprint
- * holds only their digest.
+ * With the API client it is applied in process, so no child process ever
+ * sees the values; without it, they travel on kubectl's stdin, never on
+ * argv. The fingerprint holds only their digest.
  */
 import { createHash } from "node:crypto";
 import { kubectlApplyArgv } from "../../kube/argv.ts";
@@ -63,10 +64,12 @@ export const secretExecutor: Executor<SecretStep, Observed, Observed> = {
         values.map(([k, v]) => [k, btoa(String.fromCharCode(...new TextEncoder().encode(v)))]),
       ),
     };
-    await ctx.kube.exec(kubectlApplyArgv("-", { target: ctx.kube.target }), {
-      ...ctx.hooks,
-      stdin: JSON.stringify(secret),
-    });
+    const argv = kubectlApplyArgv("-", { target: ctx.kube.target });
+    if (ctx.kube.api) {
+      await ctx.kube.applyObjects([secret], { ...ctx.hooks, argv, refs: [refOf(step)] });
+    } else {
+      await ctx.kube.exec(argv, { ...ctx.hooks, stdin: JSON.stringify(secret) });
+    }
     return "created";
   },
 
