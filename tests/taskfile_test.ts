@@ -2,6 +2,7 @@ import { assertEquals, assertMatch, assertNotIncludes, assertStringIncludes } fr
 import { assertGolden, readTree } from "./_golden.ts";
 import { main, TASKS } from "../Taskfile.ts";
 import type { Task } from "../lib/plan/task.ts";
+import type { ProcessRunner } from "../lib/kube/process.ts";
 
 const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const ENV = { CLUSTER_DOMAIN: "homelab.example.com" };
@@ -266,6 +267,68 @@ Deno.test("--timeline on a directory exits 2 before anything runs", async () => 
     }
     assertEquals(spawned, []);
     assertEquals([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a malformed kubeconfig exits 2 naming the file; a missing one falls back to kubectl", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const calls: string[][] = [];
+    const proc: ProcessRunner = {
+      run(argv) {
+        calls.push([...argv]);
+        return Promise.resolve({ code: 1, stdout: "", stderr: "error: no context" });
+      },
+    };
+    const runWith = async (kubeconfig: string): Promise<{ code: number; err: string }> => {
+      let err = "";
+      const code = await main(["doctor"], {
+        env: { ...ENV, KUBECONFIG: kubeconfig },
+        cwd: dir,
+        proc,
+        io: { out: () => {}, err: (s) => void (err += s) },
+      });
+      return { code, err };
+    };
+    for (const text of ["clusters: [oops\n", "clusters: 3\n", "- just\n- a list\n"]) {
+      await Deno.writeTextFile(`${dir}/kubeconfig`, text);
+      const r = await runWith(`${dir}/kubeconfig`);
+      assertEquals(r.code, 2, r.err);
+      assertMatch(r.err, new RegExp(`^error: .*"${dir}/kubeconfig" is not a valid kubeconfig: `));
+      assertStringIncludes(r.err, "hint: check it with `kubectl config view --kubeconfig");
+      assertNotIncludes(r.err, "No kube context");
+    }
+    await Deno.mkdir(`${dir}/folder`);
+    const folder = await runWith(`${dir}/folder`);
+    assertEquals(folder.code, 2, folder.err);
+    assertStringIncludes(folder.err, `Cannot read kubeconfig "${dir}/folder"`);
+    assertEquals(calls, []);
+    // no kubeconfig at all: kubectl is asked, as before
+    const missing = await runWith(`${dir}/no-such-file`);
+    assertEquals(calls[0]?.[0], "kubectl");
+    assertEquals(missing.code === 0, false);
+    assertNotIncludes(missing.err, "not a valid kubeconfig");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cilium --fix plans an upgrade from a local folder holding cilium-VERSION.tgz", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/charts`);
+    await Deno.writeTextFile(`${dir}/charts/cilium-1.16.5.tgz`, "a stand-in package");
+    const r = await run(["plan", "cilium", "--fix", "--json"], {
+      env: { ...ENV, CILIUM_CHARTS: "./charts" },
+      cwd: dir,
+    });
+    assertEquals(r.code, 0, r.err);
+    const plan = JSON.parse(r.out);
+    const check = plan.tasks[0].steps[0].check;
+    assertEquals(check.fix.chart.type, "tgz");
+    assertEquals(check.fix.chart.path, "./charts/cilium-1.16.5.tgz");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -3,10 +3,11 @@
  * environment alone. Environment variables override the file. Errors name
  * the file:line or the environment variable.
  */
-import { isMap, LineCounter, parseDocument } from "yaml";
+import { isMap } from "yaml";
 import { InputError } from "../errors.ts";
 import { completeConfig, type Config, ConfigSchema, knownKeys } from "./schema.ts";
 import { closest } from "./suggest.ts";
+import { parseYamlInput, readConfigText, sourceOf, type YamlInput } from "./yaml_input.ts";
 
 export interface LoadedConfig {
   config: Config;
@@ -71,17 +72,12 @@ export interface LoadOptions {
 export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const explicit = options.file !== undefined;
   const file = resolvePath(options.cwd, options.file ?? "cluster.yaml");
-  let text: string | undefined;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    if (explicit) {
-      throw new InputError(
-        `Cannot read config "${options.file}": file not found`,
-        "copy cluster.example.yaml to cluster.yaml and edit it, or pass --config with an existing file",
-      );
-    }
+  const text = await readConfigText(file, options.file ?? "cluster.yaml");
+  if (text === undefined && explicit) {
+    throw new InputError(
+      `Cannot read config "${options.file}": file not found`,
+      "copy cluster.example.yaml to cluster.yaml and edit it, or pass --config with an existing file",
+    );
   }
   const shown = text === undefined ? undefined : options.file ?? "cluster.yaml";
   return { config: parseConfig(text, { env: options.env, fileName: shown }), file: shown };
@@ -93,23 +89,8 @@ export function parseConfig(
   options: { env: Readonly<Record<string, string | undefined>>; fileName?: string },
 ): Config {
   const fileName = options.fileName ?? "cluster.yaml";
-  const lines = new LineCounter();
-  const doc = text === undefined ? undefined : parseDocument(text, { lineCounter: lines });
-  if (doc && doc.errors.length > 0) {
-    const err = doc.errors[0];
-    const line = err.linePos?.[0].line ?? 1;
-    throw new InputError(
-      `Cannot parse config "${fileName}:${line}": ${err.message.split("\n")[0]}`,
-      "fix the YAML syntax (indentation, quotes, a missing ':')",
-    );
-  }
-  const raw: unknown = doc?.toJS() ?? {};
-  if (raw !== null && (typeof raw !== "object" || Array.isArray(raw))) {
-    throw new InputError(
-      `Cannot read config "${fileName}:1": expected a mapping at the top level`,
-      "see cluster.example.yaml for the layout",
-    );
-  }
+  const input = text === undefined ? undefined : parseYamlInput(text, fileName);
+  const raw = input?.value ?? {};
   const merged = structuredClone((raw ?? {}) as Record<string, unknown>);
   const fromEnv = new Map<string, string>();
   for (const [name, path, type] of ENV_OVERRIDES) {
@@ -127,7 +108,7 @@ export function parseConfig(
     const envName = fromEnv.get(field);
     const where = envName
       ? `environment variable ${envName}`
-      : `${fileName}:${lineOf(doc, lines, path)}`;
+      : `${fileName}:${lineOf(input, path)}`;
     if (issue.code === "unrecognized_keys") {
       const known = knownKeys(issue.path.map(String));
       const guess = closest(keys[0], known);
@@ -139,6 +120,17 @@ export function parseConfig(
       );
     }
     const got = getPath(merged, path);
+    if (
+      issue.code === "invalid_type" && issue.expected === "string" &&
+      (typeof got === "number" || typeof got === "boolean")
+    ) {
+      // YAML reads `1.30` as the number 1.3 and `yes` stays a string, but `true` does not
+      const written = (envName ? undefined : sourceOf(input?.doc, path)) ?? String(got);
+      throw new InputError(
+        `Invalid config at ${where}: field "${field}" expected a string, got the ${typeof got} ${written}`,
+        `quote it: "${written}"`,
+      );
+    }
     throw new InputError(
       `Invalid config at ${where}: field "${field}" ${issue.message}${
         got === undefined ? "" : ` (got ${JSON.stringify(got)})`
@@ -208,12 +200,9 @@ function getPath(obj: unknown, path: string[]): unknown {
 }
 
 /** 1-based line of the deepest node of `path` found in the document. */
-function lineOf(
-  doc: ReturnType<typeof parseDocument> | undefined,
-  lines: LineCounter,
-  path: string[],
-): number {
-  if (!doc) return 1;
+function lineOf(input: YamlInput | undefined, path: string[]): number {
+  if (!input) return 1;
+  const doc = input.doc;
   for (let n = path.length; n > 0; n--) {
     const prefix = path.slice(0, n);
     const parent = n > 1 ? doc.getIn(prefix.slice(0, -1), true) : doc.contents;
@@ -222,7 +211,7 @@ function lineOf(
         String((p.key as { value?: unknown })?.value) === prefix[n - 1]
       );
       const range = (pair?.key as { range?: number[] } | undefined)?.range;
-      if (range) return lines.linePos(range[0]).line;
+      if (range) return input.lineAt(range[0]);
     }
   }
   return 1;

@@ -56,11 +56,39 @@ export function resolveChart(
   if (isFile(`${absolute(options.cwd, sub)}/Chart.yaml`)) {
     return { type: "dir", path: sub, digest: digestDir(absolute(options.cwd, sub)) };
   }
-  const tgz = `${source.replace(/\/+$/, "")}/${chart.name}-${chart.version}.tgz`;
-  if (isFile(absolute(options.cwd, tgz))) {
+  const tgz = chart.version === ""
+    ? onlyPackage(source, chart.name, options)
+    : `${source.replace(/\/+$/, "")}/${chart.name}-${chart.version}.tgz`;
+  if (tgz && isFile(absolute(options.cwd, tgz))) {
     return { type: "tgz", path: tgz, digest: digestFile(absolute(options.cwd, tgz)) };
   }
   throw missing(source, chart.name, chart.version, options.field);
+}
+
+/**
+ * With no version asked for (Cilium's `--fix` keeps the installed one), the
+ * one `NAME-VERSION.tgz` in the folder; more than one is ambiguous.
+ */
+function onlyPackage(source: string, name: string, options: SourceOptions): string | undefined {
+  const dir = source.replace(/\/+$/, "");
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(absolute(options.cwd, dir))]
+      .filter((e) => e.isFile && new RegExp(`^${name}-v?\\d[^/]*\\.tgz$`).test(e.name))
+      .map((e) => e.name)
+      .sort();
+  } catch {
+    return undefined;
+  }
+  if (names.length > 1) {
+    throw new InputError(
+      `Invalid config: field "${options.field}": "${source}" holds ${names.length} "${name}" charts (${
+        names.join(", ")
+      })`,
+      `name one: ${options.field}: ${dir}/${names[names.length - 1]}`,
+    );
+  }
+  return names.length === 1 ? `${dir}/${names[0]}` : undefined;
 }
 
 /** Resolves a manifest location: a URL stays a URL, a local file must exist. */
@@ -91,7 +119,9 @@ export function joinLocation(base: string, rel: string): string {
 function missing(source: string, chart: string, version: string, field: string): InputError {
   return new InputError(
     `Invalid config: field "${field}": cannot find chart "${chart}" in "${source}"`,
-    `expected ${source}/Chart.yaml, ${source}/${chart}/Chart.yaml or ${source}/${chart}-${version}.tgz`,
+    `expected ${source}/Chart.yaml, ${source}/${chart}/Chart.yaml or ${source}/${chart}-${
+      version || "VERSION"
+    }.tgz`,
   );
 }
 

@@ -3,6 +3,7 @@
  * the chosen context when the kubeconfig allows one, else kubectl for every
  * read, with a one-line notice saying why.
  */
+import { InputError } from "../errors.ts";
 import type { Redactor } from "../output/redact.ts";
 import { KubeClient } from "./client.ts";
 import { clientSupport } from "./client_support.ts";
@@ -30,6 +31,14 @@ export interface ConnectOptions {
   env: Record<string, string | undefined>;
 }
 
+/**
+ * A kubeconfig file that exists but cannot be read or parsed (not a missing
+ * file, not an unknown context): bad input, named as such, exit 2.
+ */
+function malformed(e: KubeconfigError): boolean {
+  return e.file !== undefined && !/^Cannot (use|choose a) context/.test(e.message);
+}
+
 export async function connect(options: ConnectOptions): Promise<Connection> {
   const target = options.context ? { context: options.context } : {};
   const fallback = (notice?: string): Connection => ({
@@ -41,7 +50,14 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   try {
     resolved = await loadKubeconfig({ context: options.context, env: options.env });
   } catch (e) {
-    // kubectl may know better (and names the problem in its own words)
+    if (e instanceof KubeconfigError && malformed(e)) {
+      throw new InputError(
+        e.message.startsWith("Cannot") ? e.message : `Cannot load kubeconfig: ${e.message}`,
+        e.hint ?? `check it with \`kubectl config view --kubeconfig ${e.file}\``,
+      );
+    }
+    // no kubeconfig, or no such context: kubectl may know better (and names
+    // the problem in its own words)
     if (e instanceof KubeconfigError) return fallback();
     throw e;
   }
