@@ -41,7 +41,15 @@ export interface Cluster {
   /** runs the CLI with `--json` and the test config in env */
   run(
     args: string[],
-    options?: { env?: Record<string, string>; signal?: AbortSignal; json?: boolean; tty?: boolean },
+    options?: {
+      env?: Record<string, string>;
+      signal?: AbortSignal;
+      /** like a second Ctrl-C */
+      killSignal?: AbortSignal;
+      json?: boolean;
+      tty?: boolean;
+      leaseDurationSeconds?: number;
+    },
   ): Promise<RunResult>;
   /** installs a stand-in chart from the loopback repository, as an existing release would be */
   installChart(
@@ -90,7 +98,14 @@ export async function withCluster(
     sim,
     async run(
       args,
-      o: { env?: Record<string, string>; signal?: AbortSignal; json?: boolean; tty?: boolean } = {},
+      o: {
+        env?: Record<string, string>;
+        signal?: AbortSignal;
+        killSignal?: AbortSignal;
+        json?: boolean;
+        tty?: boolean;
+        leaseDurationSeconds?: number;
+      } = {},
     ) {
       const proc = new DenoProcessRunner({ binaries: bins, env: procEnv });
       let out = "";
@@ -101,6 +116,8 @@ export async function withCluster(
         proc,
         tty: o.tty ?? false,
         signal: o.signal,
+        killSignal: o.killSignal,
+        leaseDurationSeconds: o.leaseDurationSeconds,
         io: { out: (s) => void (out += s), err: (s) => void (err += s) },
       });
       const events = out.split("\n").filter((l) => l.startsWith("{")).map((l) =>

@@ -3,7 +3,8 @@
  * `deno task <target> [--config F] [--context C] [--only] [--force]
  * [--dry-run] [--json] [--timeout D] [--yes] [--concurrency N]
  * [--timeline FILE]`, plus `plan`, `render --out DIR`,
- * `graph --format mermaid|dot`, `down`, `doctor` and `verify`.
+ * `graph --format mermaid|dot`, `render --format files|flux`, `down`, `doctor`
+ * and `verify`.
  * Each command takes only the flags it acts on; `--help` and `--version`
  * print and act on nothing. Bad input throws `InputError` (exit 2).
  */
@@ -31,7 +32,8 @@ export interface CliOptions {
   /** verify: productpage address and Host header */
   address?: string;
   host?: string;
-  format: "mermaid" | "dot";
+  /** graph: mermaid or dot; render: files or flux */
+  format: "mermaid" | "dot" | "files" | "flux";
   verbose: boolean;
   fix: boolean;
   purgeCrds: boolean;
@@ -58,6 +60,7 @@ type Flag =
   | "purgeCrds"
   | "out"
   | "format"
+  | "renderFormat"
   | "address"
   | "host";
 
@@ -87,6 +90,9 @@ const FLAGS: Record<Flag, () => Option> = {
   out: () => value("--out <dir>", "folder to write into (default ./render)"),
   format: () =>
     new Option("--format <format>", "mermaid or dot (default mermaid)").argParser(parseFormat),
+  renderFormat: () =>
+    new Option("--format <format>", "files, or flux: Flux objects to commit (default files)")
+      .argParser(parseRenderFormat),
   address: () => value("--address <ip[:port]>", "reach the gateway at this address"),
   host: () => value("--host <host>", "Host header for the productpage request"),
 };
@@ -133,9 +139,10 @@ const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "render",
-    summary: "Write the values, manifests and command lines of every step to files",
+    summary:
+      "Write the values, manifests and command lines of every step to files, or Flux objects",
     target: true,
-    flags: ["config", "context", "only", "fix", "timeout", "out"],
+    flags: ["config", "context", "only", "fix", "timeout", "out", "renderFormat"],
   },
   {
     name: "graph",
@@ -246,7 +253,7 @@ export function parseArgs(
       out: o.out ?? "render",
       address: o.address,
       host: o.host,
-      format: o.format ?? "mermaid",
+      format: o.format ?? (matched.spec?.name === "render" ? "files" : "mermaid"),
       verbose: o.verbose === true,
       fix: o.fix === true,
       purgeCrds: o.purgeCrds === true,
@@ -343,6 +350,13 @@ function parseConcurrency(text: string): number {
 function parseFormat(text: string): "mermaid" | "dot" {
   if (text !== "mermaid" && text !== "dot") {
     throw new InputError(`Invalid --format "${text}"`, "use --format mermaid or --format dot");
+  }
+  return text;
+}
+
+function parseRenderFormat(text: string): "files" | "flux" {
+  if (text !== "files" && text !== "flux") {
+    throw new InputError(`Invalid --format "${text}"`, "use --format files or --format flux");
   }
   return text;
 }

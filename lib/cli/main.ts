@@ -20,9 +20,13 @@ import { Redactor } from "../output/redact.ts";
 import { downPlan, prepare, runPlan } from "../run/mod.ts";
 import type { Plan } from "../plan/plan.ts";
 import { renderPlan } from "../plan/render.ts";
+import { fluxRepoPath, renderFlux } from "../plan/flux/mod.ts";
+import { prepareOutDir, writeOutDir } from "../plan/out_dir.ts";
 import type { Task } from "../plan/task.ts";
 import { timelineGantt } from "../output/timeline.ts";
 import { checkTimelinePath, writeTimeline } from "./_timeline.ts";
+import { EXIT_INTERRUPTED } from "./_interrupts.ts";
+import { RunSession } from "./_run_session.ts";
 
 /** Where the CLI writes; tests pass their own. */
 export interface Io {
@@ -43,8 +47,12 @@ export interface MainOptions {
   fetchText?: (url: string) => Promise<string>;
   /** whether stdout is a terminal (live tree) and stdin can confirm `down` */
   tty?: boolean;
-  /** aborts the run like SIGINT does */
+  /** aborts the run like a first SIGINT does (nothing new starts) */
   signal?: AbortSignal;
+  /** like a second SIGINT (running commands are stopped) */
+  killSignal?: AbortSignal;
+  /** the run lock's Lease duration in seconds (tests shorten it) */
+  leaseDurationSeconds?: number;
 }
 
 /** The repository root: values/ and manifests/ are read from here by default. */
@@ -165,12 +173,7 @@ async function execute(
     env: o.env,
   });
   const kube = connection.kube;
-  const controller = new AbortController();
-  o.options.signal?.addEventListener("abort", () => controller.abort(), { once: true });
-  const onSigint = (): void => {
-    output.print("Interrupted: finishing running steps, starting nothing new\n");
-    controller.abort();
-  };
+  let session: RunSession | undefined;
   try {
     const { context, server } = connection.context && connection.server
       ? { context: connection.context, server: connection.server }
@@ -213,7 +216,17 @@ async function execute(
         steps: t.steps.map((s) => ({ id: s.id, kind: s.kind, description: s.description })),
       })),
     });
-    Deno.addSignalListener("SIGINT", onSigint);
+    session = new RunSession({
+      kube,
+      context,
+      command: cli.command === "down" ? `down ${plan.target}` : plan.target,
+      emit,
+      print: (text) => output.print(text),
+      signal: o.options.signal,
+      killSignal: o.options.killSignal,
+      leaseDurationSeconds: o.options.leaseDurationSeconds,
+    });
+    session.interrupts.listen();
     const runOptions = {
       kube,
       emit,
@@ -222,7 +235,7 @@ async function execute(
       concurrency: cli.concurrency,
       force: cli.force,
       timeoutSeconds: cli.timeoutSeconds,
-      signal: controller.signal,
+      ...session.runOptions(),
       purgeCrds: cli.purgeCrds,
     };
     const summary = cli.command === "down"
@@ -242,6 +255,12 @@ async function execute(
         return EXIT_FAILED;
       }
     }
+    const refusal = session.gate.refusal;
+    if (refusal) {
+      output.error(redactor.redact(refusal.message), { hint: refusal.hint, code: EXIT_BAD_INPUT });
+      return EXIT_BAD_INPUT;
+    }
+    if (session.interrupts.interrupted) return EXIT_INTERRUPTED;
     return summary.ok ? EXIT_OK : EXIT_FAILED;
   } catch (e) {
     if (e instanceof InputError) {
@@ -257,7 +276,7 @@ async function execute(
     }
     throw e;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
+    await session?.close();
     connection.close();
     output.close();
   }
@@ -368,16 +387,15 @@ function planJson(plan: Plan): string {
 
 async function writeRender(plan: Plan, cli: CliOptions, cwd: string, io: Io): Promise<void> {
   const out = cli.out.startsWith("/") ? cli.out : `${cwd}/${cli.out}`;
-  const entries = renderPlan(plan, { timeoutSeconds: cli.timeoutSeconds });
-  await Deno.remove(out, { recursive: true }).catch((e) => {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  });
-  for (const entry of entries) {
-    const path = `${out}/${entry.path}`;
-    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
-    await Deno.writeTextFile(path, entry.content);
-  }
-  io.out(`Rendered ${entries.length} files for "${plan.target}" into ${cli.out}/\n`);
+  const timeoutSeconds = cli.timeoutSeconds;
+  const files = cli.format === "flux"
+    ? renderFlux(plan, { repoPath: fluxRepoPath(out, cli.out), timeoutSeconds })
+    : new Map(renderPlan(plan, { timeoutSeconds }).map((e) => [e.path, e.content]));
+  // only an absent or empty folder, or our own earlier output; else exit 2, nothing touched
+  await prepareOutDir(out, { files: [...files.keys()], shown: cli.out });
+  await writeOutDir(out, files);
+  const what = cli.format === "flux" ? "Flux files" : "files";
+  io.out(`Rendered ${files.size} ${what} for "${plan.target}" into ${cli.out}/\n`);
 }
 
 function stdio(): Io {

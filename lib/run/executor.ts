@@ -55,6 +55,12 @@ export interface StepContext {
   waitOptions(): WaitOptions;
   /** whether a step guard holds on the live cluster */
   guard(when: StepGuard): Promise<boolean>;
+  /**
+   * Called before the step changes the cluster: the run's first call runs
+   * the preflight and takes the run lock (rejecting when refused); true when
+   * this step read the cluster before the lock was held (observe again).
+   */
+  beforeChange(): Promise<boolean>;
   /** a repository chart's archive in the local chart cache, or undefined (then helm fetches it) */
   localChart(chart: RepoChart): Promise<string | undefined>;
 }
@@ -90,6 +96,8 @@ export interface Executor<S extends Step, O = unknown, A = unknown> {
   prefetch?(ctx: StepContext, step: S): Promise<unknown> | undefined;
   observe(ctx: StepContext, step: S): Promise<O>;
   decide(step: S, observed: O, settings: StepSettings): Decision<A>;
+  /** whether `act` with this plan changes the cluster (default true); a read-only act needs no lock */
+  changes?(step: S, plan: A): boolean;
   act(ctx: StepContext, step: S, plan: A): Promise<StepAction>;
   /**
    * Starts waiting for what the step brings up; `ready` (a wait that goes

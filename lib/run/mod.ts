@@ -32,6 +32,10 @@ export interface RunOptions {
   force?: boolean;
   timeoutSeconds?: number;
   signal?: AbortSignal;
+  /** stops running commands (a second Ctrl-C; `signal` only stops new work) */
+  killSignal?: AbortSignal;
+  /** before the first change: preflight and the run lock (see lib/run/preflight.ts) */
+  beforeChange?: () => Promise<void>;
   /** `down`: also delete CRDs */
   purgeCrds?: boolean;
   /** fetches a remote manifest (tests inject one) */
@@ -52,6 +56,8 @@ async function services(
     runsDir: options.runsDir ?? `${options.cwd}/.cache/runs`,
     chartsDir: options.chartsDir ?? `${options.cwd}/.cache/charts`,
     signal: options.signal,
+    killSignal: options.killSignal,
+    beforeChange: options.beforeChange,
     now: options.now,
   });
   // the early reads go out beside the first one, which proves the cluster answers

@@ -23,6 +23,13 @@ export interface ServicesOptions {
   /** where repository charts are cached */
   chartsDir: string;
   signal?: AbortSignal;
+  /**
+   * Stops running commands (a second Ctrl-C); `signal` (the first) only
+   * stops new work and waits. Without it, `signal` stops both.
+   */
+  killSignal?: AbortSignal;
+  /** before the run's first change: preflight and the run lock (rejects when refused) */
+  beforeChange?: () => Promise<void>;
   now?: () => number;
 }
 
@@ -42,6 +49,9 @@ export class RunServices {
    */
   readonly #prefetched = new Map<string, Promise<unknown>>();
   readonly #files: RunFiles;
+  /** the first change's preflight and lock, then the releases read again under the lock */
+  #gate?: Promise<void>;
+  #locked = false;
   readonly #charts: ChartCache;
 
   constructor(prepared: Prepared, options: ServicesOptions) {
@@ -69,6 +79,25 @@ export class RunServices {
         if (read) this.#prefetched.set(`${task.id}/${step.id}`, read.catch(() => undefined));
       }
     }
+  }
+
+  /**
+   * Opens the gate of the run's first change, once: the `beforeChange`
+   * option (preflight, lock), then what was read before the lock is dropped
+   * (early reads) or read again (releases): another run may have changed it.
+   */
+  beforeChange(): Promise<void> {
+    const open = this.#options.beforeChange;
+    if (!open) return Promise.resolve();
+    this.#gate ??= (async () => {
+      await open();
+      this.#prefetched.clear();
+      const fresh = await this.kube.releases({ signal: this.signal });
+      this.releases.clear();
+      for (const [k, v] of fresh) this.releases.set(k, v);
+      this.#locked = true;
+    })();
+    return this.#gate;
   }
 
   hooks(
@@ -107,12 +136,18 @@ export class RunServices {
     placement: { signal?: AbortSignal; background?: boolean },
   ): StepContext {
     const signal = placement.signal;
-    const hooks = this.hooks(task.id, step.id, {
-      signal: this.signal,
-      background: placement.background,
-    });
     const timeoutMs = (): number =>
       (step.timeoutSeconds ?? this.#options.timeoutSeconds ?? 300) * 1000;
+    const hooks = {
+      ...this.hooks(task.id, step.id, {
+        // a first Ctrl-C lets running commands finish; a second stops them
+        signal: this.#options.killSignal ?? this.signal,
+        background: placement.background,
+      }),
+      // a command's deadline: its step's, plus time for helm to give up on its own
+      timeoutMs: timeoutMs() + COMMAND_GRACE_MS,
+    };
+    const readBeforeLock = !this.#locked && !!this.#options.beforeChange;
     const key = `${task.id}/${step.id}`;
     return {
       task,
@@ -140,7 +175,14 @@ export class RunServices {
           this.emit({ type: "wait", task: task.id, step: step.id, pending }),
       }),
       guard: (when: StepGuard) => evaluateGuard(this.kube, when, hooks),
+      beforeChange: async () => {
+        await this.beforeChange();
+        return readBeforeLock;
+      },
       localChart: (chart) => this.#charts.localChart(chart, this.signal),
     };
   }
 }
+
+/** How much longer than its step a command may run before it is stopped. */
+const COMMAND_GRACE_MS = 60_000;

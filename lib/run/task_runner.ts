@@ -17,8 +17,13 @@ async function upStep(ctx: StepContext, step: Step): Promise<StepResult> {
     return { skip: { reason: guardReason(step.when), unchanged: false } };
   }
   const ex = executorFor(step);
-  const observed = await ex.observe(ctx, step);
-  const decision = ex.decide(step, observed, ctx.settings);
+  let observed = await ex.observe(ctx, step);
+  let decision = ex.decide(step, observed, ctx.settings);
+  // the first change takes the run lock; what was read before it is read again
+  if ("act" in decision && (ex.changes?.(step, decision.act) ?? true) && await ctx.beforeChange()) {
+    observed = await ex.observe(ctx, step);
+    decision = ex.decide(step, observed, ctx.settings);
+  }
   const result: StepResult = "skip" in decision
     ? { skip: decision.skip }
     : { action: await ex.act(ctx, step, decision.act) };
@@ -31,6 +36,7 @@ async function downStep(ctx: StepContext, step: Step): Promise<StepResult> {
   if (step.when?.type === "crd-exists" && !(await ctx.guard(step.when))) {
     return { skip: { reason: guardReason(step.when), unchanged: true } };
   }
+  await ctx.beforeChange();
   return await executorFor(step).down(ctx, step);
 }
 

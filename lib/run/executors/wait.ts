@@ -11,6 +11,9 @@ export const waitExecutor: Executor<WaitStep, undefined, true> = {
   decide() {
     return { act: true };
   },
+  changes() {
+    return false;
+  },
   async act(ctx, step) {
     await waitReady(ctx.kube, step.objects, ctx.waitOptions());
     return "waited";
