@@ -235,6 +235,30 @@ export class KubeClient {
     return JSON.parse(text!);
   }
 
+  /** `POST`: creates an object; a 409 AlreadyExists is an {@link ApiError}. */
+  async create(obj: KubeObject, options: CallOptions = {}): Promise<KubeObject> {
+    const ref = refOf(obj);
+    const path = await this.resourcePath({ ...ref, name: undefined }, options);
+    const text = await this.#transport.request("POST", path, {
+      ...options,
+      body: JSON.stringify(obj),
+    });
+    return JSON.parse(text!);
+  }
+
+  /**
+   * `PUT`: replaces an object; with `metadata.resourceVersion` set, only if
+   * it is still that version (else a 409 Conflict {@link ApiError}).
+   */
+  async update(obj: KubeObject, options: CallOptions = {}): Promise<KubeObject> {
+    const path = await this.resourcePath(refOf(obj), options);
+    const text = await this.#transport.request("PUT", path, {
+      ...options,
+      body: JSON.stringify(obj),
+    });
+    return JSON.parse(text!);
+  }
+
   /** A JSON merge patch (`application/merge-patch+json`); returns the object as stored. */
   async mergePatch(
     ref: ResourceRef & { name: string },
@@ -324,4 +348,14 @@ export function withQuery(path: string, params: Record<string, string | undefine
   const text = q.toString();
   if (!text) return path;
   return `${path}${path.includes("?") ? "&" : "?"}${text}`;
+}
+
+function refOf(obj: KubeObject): ResourceRef & { name: string } {
+  const meta = (obj.metadata ?? {}) as KubeObject;
+  return {
+    apiVersion: String(obj.apiVersion ?? ""),
+    kind: String(obj.kind ?? ""),
+    namespace: typeof meta.namespace === "string" ? meta.namespace : undefined,
+    name: typeof meta.name === "string" ? meta.name : "",
+  };
 }
