@@ -164,7 +164,12 @@ Deno.test("a run interrupted mid-way stops cleanly and the next run converges", 
         fault: "never-ready",
       }],
     });
-    const pending = c.run(["up", "--timeout", "60s"], { signal: controller.signal });
+    // the first interrupt lets helm finish, the second stops it (istiod never gets ready)
+    const kill = new AbortController();
+    const pending = c.run(["up", "--timeout", "60s"], {
+      signal: controller.signal,
+      killSignal: kill.signal,
+    });
     // interrupt once istiod's release is being installed
     for (
       let i = 0;
@@ -175,8 +180,10 @@ Deno.test("a run interrupted mid-way stops cleanly and the next run converges", 
       await new Promise((r) => setTimeout(r, 25));
     }
     controller.abort();
+    kill.abort();
     const first = await pending;
-    assertEquals(first.code, 1);
+    // issue 9.7: an interrupted run exits 130 (it was 1)
+    assertEquals(first.code, 130);
     const o = outcomes(first.events);
     assertEquals(o.bookinfo, "not-run");
     c.sim.faults.clear();
