@@ -181,12 +181,7 @@ async function execute(
         context: cli.context,
         onCommand: (argv) => emit({ type: "cmd", time: now(), task: "run", step: "context", argv }),
       });
-    if (plan.context && !cli.context && context !== plan.context) {
-      throw new InputError(
-        `Refusing to run against context "${context}": the config pins "${plan.context}"`,
-        `switch with: kubectl config use-context ${plan.context} (or pass --context ${context} to override)`,
-      );
-    }
+    if (!cli.context) refuseUnpinnedContext(context, plan.context);
     const prepared = await prepare(plan, {
       down: cli.command === "down",
       env: o.env,
@@ -296,6 +291,13 @@ async function checks(
   });
   const kube = connection.kube;
   try {
+    // the same rule as a run: a pinned context is the only one checked, unless --context says so
+    const pinned = config.cluster.context;
+    if (pinned && !cli.context) {
+      const current = connection.context ??
+        (await resolveContext(kube, { context: cli.context, onCommand: () => {} })).context;
+      refuseUnpinnedContext(current, pinned);
+    }
     const results = cli.command === "doctor"
       ? await runDoctor(kube, config)
       : await runVerify(kube, config, {
@@ -339,6 +341,15 @@ function processRunner(
   return options.proc ?? new DenoProcessRunner({
     binaries: { kubectl: env.MESHUP_KUBECTL ?? "kubectl", helm: env.MESHUP_HELM ?? "helm" },
   });
+}
+
+/** Refuses (exit 2) a context other than the one the config pins. */
+function refuseUnpinnedContext(context: string, pinned: string | undefined): void {
+  if (!pinned || context === pinned) return;
+  throw new InputError(
+    `Refusing to run against context "${context}": the config pins "${pinned}"`,
+    `switch with: kubectl config use-context ${pinned} (or pass --context ${context} to override)`,
+  );
 }
 
 /** The context that will be used and its API server, from kubeconfig. */

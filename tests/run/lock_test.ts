@@ -4,7 +4,9 @@
  * silent one is taken over after its whole lease duration.
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { countCmd, withCluster } from "../_cluster.ts";
+import { countCmd, REPO, withCluster } from "../_cluster.ts";
+import { main } from "../../Taskfile.ts";
+import { kubeBinaries } from "../sim/binaries.ts";
 import { KubeClient } from "../../lib/kube/client.ts";
 import { Kube } from "../../lib/kube/kube.ts";
 import { DenoProcessRunner } from "../../lib/kube/process.ts";
@@ -158,5 +160,52 @@ Deno.test("two runs taking over the same stale lock: the conditioned update lets
       api.close();
     }
     assertEquals((liveLease(c).spec as Record<string, unknown>).holderIdentity, "");
+  });
+});
+
+Deno.test("doctor and verify refuse a context other than the pinned one, as up does", async () => {
+  await withCluster(async (c) => {
+    for (const command of ["doctor", "verify"]) {
+      c.sim.requests.reset();
+      const r = await c.run([command], { env: { KUBE_CONTEXT: "production" } });
+      assertEquals(r.code, 2, `${command}: ${r.out}`);
+      assertStringIncludes(
+        r.err,
+        'Refusing to run against context "sim": the config pins "production"',
+      );
+      assertEquals(c.sim.requests.count({}), 0);
+      const overridden = await c.run([command, "--context", "sim"], {
+        env: { KUBE_CONTEXT: "production" },
+      });
+      assert(overridden.code !== 2, overridden.err);
+    }
+  });
+});
+
+Deno.test("a missing helm found by the preflight exits 2 before the first change, nothing applied", async () => {
+  await withCluster(async (c) => {
+    const bins = await kubeBinaries();
+    const home = await Deno.makeTempDir({ prefix: "meshup-preflight-" });
+    let err = "";
+    try {
+      c.sim.requests.reset();
+      const code = await main(["istio:base", "--only", "--json"], {
+        env: { ...c.env, KUBECONFIG: c.kubeconfig },
+        cwd: REPO,
+        tty: false,
+        proc: new DenoProcessRunner({
+          binaries: { kubectl: bins.kubectl, helm: "/nonexistent/helm" },
+          env: { PATH: Deno.env.get("PATH") ?? "", HOME: home, KUBECONFIG: c.kubeconfig },
+        }),
+        io: { out: () => {}, err: (s) => void (err += s) },
+      });
+      assertEquals(code, 2);
+      assertStringIncludes(err, 'Cannot run "helm": executable "/nonexistent/helm" not found');
+      assertStringIncludes(err, "MESHUP_HELM");
+      assertEquals(c.sim.list("v1", "Secret", "istio-system").length, 0);
+      assertEquals(c.sim.requests.count({ path: LEASES }), 0);
+    } finally {
+      await Deno.remove(home, { recursive: true });
+    }
   });
 });
