@@ -15,6 +15,8 @@ export interface EventObjectRef {
   kind?: string;
   name?: string;
   namespace?: string;
+  /** the object's `metadata.uid`: tells a pod from an earlier one of the same name */
+  uid?: string;
 }
 
 /** A core/v1 or events.k8s.io/v1 Event, as read from the API server. */
@@ -88,7 +90,7 @@ export function describeUnready(input: DiagnoseInput, options: DiagnoseOptions =
     const pods = relatedPods(ref, input.pods).map(podProblems).sort(byTrouble);
     for (const pod of pods.slice(0, maxPods)) lines.push(`  pod ${describePod(pod)}`);
     if (pods.length > maxPods) lines.push(`  … and ${pods.length - maxPods} more pods`);
-    const events = relatedEvents(ref, input).slice(-maxEvents);
+    const events = relatedEvents(object, input).slice(-maxEvents);
     if (events.length > 0) {
       lines.push("  last events:");
       for (const event of events) lines.push(`    ${describeEvent(event)}`);
@@ -117,7 +119,7 @@ export function summarizeUnready(input: DiagnoseInput): string {
     : `${shortRef(worst.ref)} ${worst.status === "InProgress" ? "" : `${worst.status}: `}${
       worst.message || "no message"
     }`;
-  const events = relatedEvents(worst.ref, input);
+  const events = relatedEvents(worst, input);
   const last = [...events].reverse().find((e) => e.type === "Warning") ?? events.at(-1);
   if (last) detail += ` (last event: ${truncate(eventMessage(last))})`;
   if (unready.length > 1) detail += ` (and ${unready.length - 1} more not ready)`;
@@ -205,15 +207,27 @@ function ownedBy(ref: ObjectRef, kind: string, name: string): boolean {
     new RegExp(`^${escapeRegex(ref.name)}-[a-z0-9]+$`).test(name);
 }
 
-function relatedEvents(ref: ObjectRef, input: DiagnoseInput): EventLike[] {
-  const podNames = new Set(relatedPods(ref, input.pods).map((p) => str(record(p.metadata).name)));
+/**
+ * The events of an object and of its current pods. An event that names the
+ * uid of its object must name the uid seen now: events of an earlier pod
+ * (or object) of the same name are history, not the reason.
+ */
+function relatedEvents(object: ObjectState, input: DiagnoseInput): EventLike[] {
+  const { ref } = object;
+  const podUids = new Map(
+    relatedPods(ref, input.pods).map((
+      p,
+    ) => [str(record(p.metadata).name), str(record(p.metadata).uid)]),
+  );
+  const sameUid = (uid: string | undefined, current: string | undefined): boolean =>
+    !uid || !current || uid === current;
   const matches = input.events.filter((event) => {
     const about = event.involvedObject ?? event.regarding ?? {};
     const namespace = about.namespace ?? event.metadata?.namespace;
     if (ref.namespace && namespace && namespace !== ref.namespace) return false;
     const name = about.name ?? "";
-    if (about.kind === ref.kind && name === ref.name) return true;
-    if (about.kind === "Pod" && podNames.has(name)) return true;
+    if (about.kind === ref.kind && name === ref.name) return sameUid(about.uid, object.uid);
+    if (about.kind === "Pod" && podUids.has(name)) return sameUid(about.uid, podUids.get(name));
     return ref.kind === "Deployment" && about.kind === "ReplicaSet" &&
       ownedBy(ref, "ReplicaSet", name);
   });

@@ -13,7 +13,13 @@ export async function diagnoseWorkloads(ctx: StepContext, refs: ObjectRef[]): Pr
     for (const ref of refs) {
       const obj = await ctx.kube.getObject(ref, ctx.hooks);
       objects.push(
-        obj ? { ref, ...computeStatus(obj) } : { ref, status: "NotFound", message: "not found" },
+        obj
+          ? {
+            ref,
+            uid: String((obj.metadata as { uid?: string } | undefined)?.uid ?? ""),
+            ...computeStatus(obj),
+          }
+          : { ref, status: "NotFound", message: "not found" },
       );
     }
     const unready = objects.filter((o) => o.status !== "Current");

@@ -2,15 +2,22 @@
  * Waits for objects to be ready by kstatus rules, driven by watches (the
  * API client's, or `kubectl get --watch` without one), with one deadline.
  * No polling and no sleeps: a status change is noticed when its event
- * arrives. On Failed it stops at once; at the deadline it names every
- * unready object with its pods' reasons and the last events.
+ * arrives. On Failed it stops at once; so does a workload whose pod stays
+ * in CrashLoopBackOff, ImagePullBackOff or ErrImagePull past its grace
+ * (`pod_grace.ts`). At the deadline it names every unready object with its
+ * pods' reasons and the last events.
+ *
+ * `watchWorkloads` is the same watching while helm's own `--wait` runs:
+ * progress as it goes, and the pod problem that should stop helm early.
  */
 import type { ObjectState } from "../output/events.ts";
-import { computeStatus } from "./kstatus.ts";
 import { WaitTimeoutError } from "./diagnose.ts";
 import { resourceType } from "../kube/argv.ts";
 import type { CommandHooks, Kube } from "../kube/kube.ts";
 import type { ObjectRef } from "../plan/plan.ts";
+import { ObjectWatch, refKey } from "./_wait_watch.ts";
+
+export { CRASH_LOOP_RESTARTS, POD_PROBLEM_GRACE_MS } from "./pod_grace.ts";
 
 export interface WaitOptions extends CommandHooks {
   timeoutMs: number;
@@ -18,6 +25,9 @@ export interface WaitOptions extends CommandHooks {
   subject: string;
   /** called whenever the set of pending objects changes */
   onProgress?(pending: ObjectState[]): void;
+  /** how long a pod may stay stuck in a crash loop or image pull (default 30 s) */
+  podGraceMs?: number;
+  now?: () => number;
 }
 
 export class WaitFailedError extends Error {
@@ -31,11 +41,9 @@ export class WaitFailedError extends Error {
   }
 }
 
-export function refKey(ref: ObjectRef): string {
-  return `${ref.apiVersion}|${ref.kind}|${ref.namespace ?? ""}|${ref.name}`;
-}
+export { refKey, resourceType };
 
-export { resourceType };
+type Outcome = "ready" | "failed" | "timeout" | "aborted";
 
 export async function waitReady(
   kube: Kube,
@@ -43,68 +51,44 @@ export async function waitReady(
   options: WaitOptions,
 ): Promise<void> {
   if (refs.length === 0) return;
-  const states = new Map<string, ObjectState>(
-    refs.map((ref) => [refKey(ref), { ref, status: "NotFound", message: "not found yet" }]),
-  );
-  const groups = new Map<string, ObjectRef[]>();
-  for (const ref of refs) {
-    const key = `${resourceType(ref)}|${ref.namespace ?? ""}`;
-    groups.set(key, [...(groups.get(key) ?? []), ref]);
-  }
   const stop = new AbortController();
   const onOuterAbort = (): void => stop.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });
-  let settle!: (outcome: "ready" | "failed" | "timeout" | "aborted") => void;
-  const outcome = new Promise<"ready" | "failed" | "timeout" | "aborted">((r) => (settle = r));
+  let settle!: (outcome: Outcome) => void;
+  const outcome = new Promise<Outcome>((r) => (settle = r));
   const timer = setTimeout(() => settle("timeout"), options.timeoutMs);
   stop.signal.addEventListener("abort", () => settle("aborted"), { once: true });
 
   let lastPending = "";
-  const evaluate = (): void => {
-    const pending = [...states.values()].filter((s) => s.status !== "Current");
+  const report = (pending: ObjectState[]): void => {
     const sig = pending.map((p) => `${refKey(p.ref)}=${p.status}:${p.message}`).join(";");
-    if (sig !== lastPending) {
-      lastPending = sig;
-      options.onProgress?.(pending);
-    }
-    if (pending.length === 0) settle("ready");
-    else if (pending.some((p) => p.status === "Failed")) settle("failed");
+    if (sig === lastPending) return;
+    lastPending = sig;
+    options.onProgress?.(pending);
   };
-
   let watchError: unknown;
-  const watchers = [...groups.values()].map((group) => {
-    const ref = group[0];
-    return kube.watch({
-      apiVersion: ref.apiVersion,
-      kind: ref.kind,
-      namespace: ref.namespace,
-      ...(group.length === 1 ? { fieldSelector: `metadata.name=${ref.name}` } : {}),
-    }, {
-      signal: stop.signal,
-      onCommand: options.onCommand,
-      onObject(type, obj) {
-        const meta = (obj.metadata ?? {}) as { name?: string; namespace?: string };
-        const ref = group.find((r) =>
-          r.name === meta.name && (r.namespace ?? "") === (meta.namespace ?? "")
-        );
-        if (!ref) return;
-        const state: ObjectState = type === "DELETED"
-          ? { ref, status: "NotFound", message: "deleted" }
-          : { ref, ...computeStatus(obj) };
-        states.set(refKey(ref), state);
-        evaluate();
-      },
-    }).catch((e) => {
-      // a watch that cannot go on (403, a kind that is not served) ends the wait
+  const watch: ObjectWatch = new ObjectWatch(kube, refs, {
+    signal: stop.signal,
+    onCommand: options.onCommand,
+    podGraceMs: options.podGraceMs,
+    now: options.now,
+    onWatchError(e) {
       watchError ??= e;
       settle("failed");
-    });
+    },
+    onChange() {
+      const pending = watch.pending();
+      report(pending);
+      if (pending.length === 0) settle("ready");
+      else if (pending.some((p) => p.status === "Failed")) settle("failed");
+    },
   });
   const result = await outcome;
   clearTimeout(timer);
+  const unready = watch.pending();
   stop.abort();
   options.signal?.removeEventListener("abort", onOuterAbort);
-  await Promise.allSettled(watchers);
+  await watch.done;
   if (result === "ready") return;
   if (result === "aborted") throw options.signal?.reason ?? new Error("aborted");
   if (watchError) {
@@ -112,32 +96,90 @@ export async function waitReady(
       `Cannot watch "${options.subject}": ${(watchError as Error).message ?? watchError}`,
     );
   }
-  const unready = [...states.values()].filter((s) => s.status !== "Current");
-  const namespaces = [
-    ...new Set(unready.map((s) => s.ref.namespace).filter((n): n is string => !!n)),
-  ];
-  const { pods, events } = await kube.podsAndEvents(namespaces, { onCommand: options.onCommand });
-  if (result === "failed") {
-    const failed = unready.filter((s) => s.status === "Failed");
-    const err = new WaitTimeoutError(options.subject, {
-      objects: failed,
-      pods: pods as Record<string, unknown>[],
-      events,
-      timeoutMs: options.timeoutMs,
-    });
-    throw new WaitFailedError(
-      `Cannot ready "${options.subject}": ${
-        failed.map((s) => `${s.ref.kind} ${s.ref.name} failed: ${s.message}`).join("; ")
-      }\n${err.diagnosis}`,
-      failed,
-      err.hint,
-    );
-  }
+  if (result === "failed") throw await failedError(kube, unready, options);
+  const { pods, events } = await podsAndEvents(kube, unready, options);
   const err = new WaitTimeoutError(options.subject, {
     objects: unready,
-    pods: pods as Record<string, unknown>[],
+    pods,
     events,
     timeoutMs: options.timeoutMs,
   });
   throw Object.assign(err, { message: `${err.message}\n${err.diagnosis}` });
+}
+
+/**
+ * Watches workloads while something else waits for them (helm `--wait`):
+ * reports progress, and resolves to the failure that should stop it early
+ * (a pod stuck past its grace), or to undefined once `signal` aborts.
+ * A Failed object is left to helm's own wait, which sees it too.
+ */
+export async function watchWorkloads(
+  kube: Kube,
+  refs: readonly ObjectRef[],
+  options: WaitOptions & { signal: AbortSignal },
+): Promise<WaitFailedError | undefined> {
+  if (refs.length === 0 || options.signal.aborted) return undefined;
+  const stop = new AbortController();
+  const onOuterAbort = (): void => stop.abort();
+  options.signal.addEventListener("abort", onOuterAbort, { once: true });
+  let lastPending = "";
+  let failed: ObjectState[] | undefined;
+  const watch: ObjectWatch = new ObjectWatch(kube, refs, {
+    signal: stop.signal,
+    onCommand: options.onCommand,
+    podGraceMs: options.podGraceMs,
+    now: options.now,
+    onWatchError: () => undefined,
+    onChange() {
+      const pending = watch.pending();
+      const sig = pending.map((p) => `${refKey(p.ref)}=${p.status}:${p.message}`).join(";");
+      if (sig !== lastPending) {
+        lastPending = sig;
+        options.onProgress?.(pending);
+      }
+      const stuck = pending.filter((p) => p.status === "Failed" && p.message.startsWith("pod "));
+      if (stuck.length > 0 && !failed) {
+        failed = stuck;
+        stop.abort();
+      }
+    },
+  });
+  await watch.done;
+  options.signal.removeEventListener("abort", onOuterAbort);
+  if (!failed) return undefined;
+  return await failedError(kube, failed, options);
+}
+
+async function podsAndEvents(
+  kube: Kube,
+  objects: ObjectState[],
+  options: WaitOptions,
+): Promise<{ pods: Record<string, unknown>[]; events: Record<string, unknown>[] }> {
+  const namespaces = [
+    ...new Set(objects.map((s) => s.ref.namespace).filter((n): n is string => !!n)),
+  ];
+  return await kube.podsAndEvents(namespaces, { onCommand: options.onCommand });
+}
+
+/** `Cannot ready "<subject>": <kind> <name> failed: <why>` and the diagnosis below it. */
+async function failedError(
+  kube: Kube,
+  unready: ObjectState[],
+  options: WaitOptions,
+): Promise<WaitFailedError> {
+  const failed = unready.filter((s) => s.status === "Failed");
+  const { pods, events } = await podsAndEvents(kube, failed, options);
+  const err = new WaitTimeoutError(options.subject, {
+    objects: failed,
+    pods,
+    events,
+    timeoutMs: options.timeoutMs,
+  });
+  return new WaitFailedError(
+    `Cannot ready "${options.subject}": ${
+      failed.map((s) => `${s.ref.kind} ${s.ref.name} failed: ${s.message}`).join("; ")
+    }\n${err.diagnosis}`,
+    failed,
+    err.hint,
+  );
 }

@@ -10,6 +10,7 @@ import type { StepAction } from "../../output/events.ts";
 import { fingerprint } from "../../plan/fingerprint.ts";
 import type { HelmReleaseStep } from "../../plan/plan.ts";
 import { diagnoseWorkloads } from "../diagnose_workloads.ts";
+import { watchWorkloads } from "../wait.ts";
 import { dropRevision, foreignPendingHint } from "../release_repair.ts";
 import {
   type Decision,
@@ -92,13 +93,34 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
         target: ctx.kube.target,
       },
     );
+    // While helm --wait runs, its workloads are watched in process: progress as
+    // `wait` events, and a pod stuck past its grace stops helm early (the
+    // release is then failed and the next run repairs it).
+    const stopWatch = new AbortController();
+    const stopHelm = new AbortController();
+    const watching = watchWorkloads(ctx.kube, step.workloads, {
+      ...ctx.waitOptions(),
+      signal: stopWatch.signal,
+    }).then((failure) => {
+      if (failure) stopHelm.abort(failure);
+      return failure;
+    });
+    const signal = ctx.hooks.signal
+      ? AbortSignal.any([ctx.hooks.signal, stopHelm.signal])
+      : stopHelm.signal;
     try {
-      await ctx.kube.exec(argv, ctx.hooks);
+      await ctx.kube.exec(argv, { ...ctx.hooks, signal });
     } catch (e) {
+      stopWatch.abort();
+      const failure = await watching;
+      if (failure) throw failure;
       throw new Error(
         `${(e as Error).message}${await diagnoseWorkloads(ctx, step.workloads)}`,
       );
+    } finally {
+      stopWatch.abort();
     }
+    await watching;
     const revision = (rel && !rel.status.startsWith("pending-install") ? rel.revision : 0) + 1;
     ctx.releases.set(key, {
       name: step.release,

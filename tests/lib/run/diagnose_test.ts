@@ -236,3 +236,41 @@ Deno.test("shortRef() uses kubectl's short kinds", () => {
     "kiali/kiali",
   );
 });
+
+Deno.test("describeUnready() shows the events of the current pod, not of an earlier pod with the same name", () => {
+  const store: ObjectState = {
+    ref: { apiVersion: "apps/v1", kind: "StatefulSet", name: "store", namespace: "apps" },
+    uid: "sts-2",
+    status: "InProgress",
+    message: "Ready: 0/1",
+  };
+  const pod = {
+    metadata: {
+      name: "store-0",
+      namespace: "apps",
+      uid: "pod-new",
+      ownerReferences: [{ kind: "StatefulSet", name: "store" }],
+    },
+    status: { phase: "Pending" },
+  };
+  const event = (uid: string, kind: string, name: string, message: string): EventLike => ({
+    type: "Warning",
+    reason: "Seen",
+    message,
+    involvedObject: { kind, name, namespace: "apps", uid },
+    lastTimestamp: "2025-06-01T12:00:00Z",
+  });
+  const text = describeUnready({
+    objects: [store],
+    pods: [pod],
+    events: [
+      event("pod-old", "Pod", "store-0", "from the pod before"),
+      event("pod-new", "Pod", "store-0", "from the pod now"),
+      event("sts-1", "StatefulSet", "store", "from the StatefulSet before"),
+      event("sts-2", "StatefulSet", "store", "from the StatefulSet now"),
+    ],
+  });
+  strictEqual(text.includes("from the pod now"), true, text);
+  strictEqual(text.includes("from the StatefulSet now"), true, text);
+  strictEqual(text.includes("before"), false, text);
+});
