@@ -164,13 +164,14 @@ export function kubectlLabelArgv(
 
 export function kubectlDeleteArgv(
   file: string,
-  options: { target: KubeTarget; namespace?: string },
+  options: { target: KubeTarget; namespace?: string; timeoutSeconds?: number },
 ): string[] {
   return [
     "kubectl",
     "delete",
     "--ignore-not-found",
     "--wait=true",
+    ...(options.timeoutSeconds ? [`--timeout=${options.timeoutSeconds}s`] : []),
     ...(options.namespace ? [`--namespace=${options.namespace}`] : []),
     "-f",
     file,

@@ -8,9 +8,11 @@ import { CommandError } from "../kube/retry.ts";
 import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
 import type { RunEvent } from "../output/events.ts";
 import type { Plan } from "../plan/plan.ts";
-import type { Prepared } from "./executor.ts";
+import type { EventBody, Prepared } from "./executor.ts";
 import { schedule, type Summary } from "./scheduler.ts";
 import { RunServices } from "./services.ts";
+import { announcePurge, reportKept } from "./crd_inventory.ts";
+import { guardDown, guardUp } from "./release_guard.ts";
 import { runTask } from "./task_runner.ts";
 
 export type { Prepared } from "./executor.ts";
@@ -77,6 +79,7 @@ export async function runPlan(
   options: RunOptions,
 ): Promise<Summary> {
   const s = await services(prepared, options, options.force ? undefined : plan);
+  await guardUp(plan, s);
   return await schedule(plan, {
     depsOf: (t) => t.deps,
     exec: (task, depOutcomes, placement) =>
@@ -95,19 +98,27 @@ export async function downPlan(
   options: RunOptions,
 ): Promise<Summary> {
   const s = await services(prepared, options);
+  // read the releases before they go: refusals, and the stack's CRDs
+  const inventory = await guardDown(plan, s);
+  await announcePurge(s, inventory);
   const dependents = new Map<string, string[]>();
   for (const t of plan.tasks) {
     for (const d of t.deps) dependents.set(d, [...(dependents.get(d) ?? []), t.id]);
   }
-  return await schedule(plan, {
+  let last: EventBody | undefined;
+  const summary = await schedule(plan, {
     depsOf: (t) => dependents.get(t.id) ?? [],
     exec: (task, depOutcomes, placement) =>
       runTask(s, task, { down: true, depOutcomes, ...placement }),
-    emit: (body) => s.emit(body),
+    // the summary waits for the count of what the kept CRDs still hold
+    emit: (body) => body.type === "summary" ? void (last = body) : s.emit(body),
     concurrency: options.concurrency,
     signal: options.signal,
     now: options.now,
   });
+  await reportKept(s, inventory).catch(() => undefined);
+  if (last) s.emit(last);
+  return summary;
 }
 
 /** The first read of a run: it also proves the cluster answers (else exit 2, nothing applied). */

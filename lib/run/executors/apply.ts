@@ -9,7 +9,8 @@ import type { Json } from "../../kube/kube.ts";
 import { FINGERPRINT_KEY } from "../../plan/fingerprint.ts";
 import type { ApplyStep, ObjectRef } from "../../plan/plan.ts";
 import type { Executor, StepContext, StepResult } from "../executor.ts";
-import { unchanged } from "../executor.ts";
+import { timeoutSeconds, unchanged } from "../executor.ts";
+import { withFinalizers } from "../finalizers.ts";
 import { annotationsOf, type ApplyContent, applyContent, stepRefs } from "../manifest.ts";
 import { waitReady } from "../wait.ts";
 
@@ -109,13 +110,20 @@ export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
     const m = applyContent(step, ctx.prepared);
     const live = await readLive(ctx, step, m.refs);
     if (live !== undefined && live.length === 0) return unchanged("nothing to delete");
-    await ctx.kube.exec(
-      kubectlDeleteArgv(await manifestFile(ctx, step, m, "-down"), {
-        target: ctx.kube.target,
-        namespace: step.defaultNamespace,
-      }),
-      ctx.hooks,
-    );
+    // kubectl waits (a watch) until every object is gone, finalisers included
+    // (an operator's custom resource), within the step's deadline
+    try {
+      await ctx.kube.exec(
+        kubectlDeleteArgv(await manifestFile(ctx, step, m, "-down"), {
+          target: ctx.kube.target,
+          namespace: step.defaultNamespace,
+          timeoutSeconds: timeoutSeconds(ctx),
+        }),
+        ctx.hooks,
+      );
+    } catch (e) {
+      throw await withFinalizers(ctx, m.refs, e as Error);
+    }
     return { action: "deleted" };
   },
 };

@@ -11,6 +11,7 @@ import { fingerprint } from "../../plan/fingerprint.ts";
 import type { HelmReleaseStep } from "../../plan/plan.ts";
 import { diagnoseWorkloads } from "../diagnose_workloads.ts";
 import { watchWorkloads } from "../wait.ts";
+import { crdsLeftByUninstall, purgeAfterUninstall } from "../purge.ts";
 import { dropRevision, foreignPendingHint } from "../release_repair.ts";
 import {
   type Decision,
@@ -135,6 +136,7 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
   async down(ctx, step): Promise<StepResult> {
     const key = `${step.namespace}/${step.release}`;
     if (!ctx.releases.has(key)) return unchanged(`release ${key} not installed`);
+    const crds = await crdsLeftByUninstall(ctx, step);
     await ctx.kube.exec(
       helmUninstallArgv(step.release, {
         namespace: step.namespace,
@@ -144,6 +146,7 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
       ctx.hooks,
     );
     ctx.releases.delete(key);
+    await purgeAfterUninstall(ctx, step, crds);
     return { action: "uninstalled" };
   },
 };
