@@ -56,18 +56,21 @@ export async function prepareOutDir(
     await Deno.remove(`${dir}/${file}`);
   }
   await removeEmptyFolders(dir, [...ours]);
-  await Deno.remove(`${dir}/${MARKER}`);
 }
 
-/** Writes `files` into DIR (after `prepareOutDir`) and the marker listing them. */
+/**
+ * Writes `files` into DIR (after `prepareOutDir`). The marker listing them
+ * goes first, so that a render cut short still leaves a folder we own.
+ */
 export async function writeOutDir(dir: string, files: ReadonlyMap<string, string>): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  const listed = [...files.keys()].sort();
+  await Deno.writeTextFile(`${dir}/${MARKER}`, [MARKER_HEADER, ...listed].join("\n") + "\n");
   for (const [path, content] of files) {
     const full = `${dir}/${path}`;
     await Deno.mkdir(full.slice(0, full.lastIndexOf("/")), { recursive: true });
     await Deno.writeTextFile(full, content);
   }
-  const listed = [...files.keys()].sort();
-  await Deno.writeTextFile(`${dir}/${MARKER}`, [MARKER_HEADER, ...listed].join("\n") + "\n");
 }
 
 function parseMarker(text: string): string[] {

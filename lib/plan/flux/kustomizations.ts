@@ -45,7 +45,6 @@ export interface KustomizationOptions {
   /** DIR inside the Git repository, without `./` */
   repoPath: string;
   timeoutSeconds: number;
-  releaseNames: Map<HelmReleaseStep, string>;
   git: Map<ApplyStep, GitSource>;
 }
 

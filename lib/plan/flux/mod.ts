@@ -51,7 +51,6 @@ export function renderFlux(plan: Plan, options: FluxOptions): Map<string, string
     gitRepository,
     repoPath,
     timeoutSeconds,
-    releaseNames: names,
     git: sources.git,
   }, helmReleases);
   const root: string[] = [];

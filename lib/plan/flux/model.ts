@@ -75,9 +75,11 @@ export function fluxTasks(plan: Plan): FluxTask[] {
 
 function classify(t: FluxTask, step: Step): void {
   if (step.when) {
-    const why = step.when.type === "crd-exists"
-      ? `applied by meshup only when CRD "${step.when.crd}" exists; set the option to "on" to render it`
-      : 'applied by meshup only when default-deny policies exist; set the option to "on" to render it';
+    const when = step.when.type === "crd-exists"
+      ? `CRD "${step.when.crd}" exists`
+      : "default-deny policies exist";
+    const why =
+      `up applies it only when ${when} at run time (an "auto" option): set that option to "on" to render it`;
     t.leftOut.push({ step, why });
     return;
   }
