@@ -34,6 +34,8 @@ export const bookinfo: Task = {
       {
         kind: "apply",
         id: "app",
+        // b.source defaults to the Istio release's tag (not its release-X.Y branch), so the
+        // same config applies the same bytes; a new istio.version re-pins it
         description: `bookinfo services and deployments from ${b.source}`,
         manifests: [],
         remote: ["platform/kube/bookinfo.yaml", "platform/kube/bookinfo-versions.yaml"].map((

@@ -137,7 +137,7 @@ Deno.test("the golden files show the errata applied", async () => {
   assertStringIncludes(get("10-kiali/01-operator.sh"), "--repo https://kiali.org/helm-charts");
   assertStringIncludes(
     get("11-bookinfo/03-app.sh"),
-    "/istio/istio/release-1.30/samples/bookinfo/platform/kube/bookinfo.yaml",
+    "/istio/istio/1.30.3/samples/bookinfo/platform/kube/bookinfo.yaml",
   );
   // the gateway's pod label and bookinfo's Gateway selector agree
   assertStringIncludes(get("08-gateway/01-release.values.yaml"), "labels:\n  istio: gateway");

@@ -6,16 +6,10 @@
 import { z } from "zod";
 import { InputError } from "../errors.ts";
 
-/** Istio minor line -> Gateway API release it is built against (errata 3). */
-export const GATEWAY_API_FOR_ISTIO: Readonly<Record<string, string>> = {
-  "1.27": "v1.3.0",
-  "1.28": "v1.4.0",
-  "1.29": "v1.4.0",
-  "1.30": "v1.5.1",
-};
+import { DEFAULT_ISTIO_VERSION, DEFAULT_KIALI_VERSION, GATEWAY_API_FOR_ISTIO } from "./versions.ts";
 
-export const DEFAULT_ISTIO_VERSION = "1.30.3";
-export const DEFAULT_KIALI_VERSION = "2.24.0";
+// the version table lives in versions.ts; these names stay importable from here
+export { DEFAULT_ISTIO_VERSION, DEFAULT_KIALI_VERSION, GATEWAY_API_FOR_ISTIO };
 export const ISTIO_CHARTS = "https://istio-release.storage.googleapis.com/charts";
 export const KIALI_CHARTS = "https://kiali.org/helm-charts";
 export const CILIUM_CHARTS = "https://helm.cilium.io";
@@ -183,8 +177,9 @@ export function completeConfig(raw: RawConfig, fileName: string): Config {
     },
     bookinfo: {
       ...raw.bookinfo,
+      // the release's tag, not its moving release-X.Y branch: the same config, the same bytes
       source: raw.bookinfo.source ??
-        `https://raw.githubusercontent.com/istio/istio/release-${minor}/samples/bookinfo`,
+        `https://raw.githubusercontent.com/istio/istio/${raw.istio.version}/samples/bookinfo`,
     },
   };
 }

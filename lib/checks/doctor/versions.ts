@@ -7,17 +7,12 @@
 import type { CheckOutcome } from "../common.ts";
 import type { CheckContext, CheckDef } from "../context.ts";
 import type { Config } from "../../config/config.ts";
+import { ISTIO_LINES, K8S_RANGE_FOR_ISTIO, kialiIncompatibilities } from "../../config/versions.ts";
 
-/** Istio minor line -> Kubernetes minors it supports, inclusive (errata 10). */
-export const K8S_RANGE_FOR_ISTIO: Readonly<Record<string, readonly [number, number]>> = {
-  "1.27": [29, 33],
-  "1.28": [30, 34],
-  "1.29": [31, 35],
-  "1.30": [32, 36],
-};
+export { K8S_RANGE_FOR_ISTIO };
 
-/** Newest Istio line this table knows; lines after it are "unknown". */
-const NEWEST_KNOWN_LINE = 30;
+/** Newest Istio line the version table knows; lines after it are "unknown". */
+const NEWEST_KNOWN_LINE = Number(ISTIO_LINES[ISTIO_LINES.length - 1].line.split(".")[1]);
 /** Lines at or below this are end of life (errata 10: 1.26 is EOL). */
 const LAST_EOL_LINE = 26;
 /** Lines at or below this (and above the EOL ones) are near their end of life. */
@@ -27,6 +22,14 @@ export const istioLine: CheckDef = {
   id: "istio-line",
   title: "Istio line",
   run: (ctx) => Promise.resolve(istioLineCheck(ctx.config)),
+};
+
+export const kialiIstio: CheckDef = {
+  id: "kiali-istio",
+  title: "Kiali vs Istio",
+  appliesTo: (config) => config.kiali.enabled,
+  run: (ctx) =>
+    Promise.resolve(kialiIstioCheck(ctx.config.kiali.version, ctx.config.istio.version)),
 };
 
 export const k8sVersion: CheckDef = {
@@ -121,4 +124,27 @@ export function istioLineCheck(config: Config): CheckOutcome {
     };
   }
   return { status: "pass", detail: `Istio ${version}: line ${line} is supported` };
+}
+
+/**
+ * Kiali tests each release (since 2.4) against every supported Istio line and
+ * lists only the exceptions: warn when the pair is one of them.
+ */
+export function kialiIstioCheck(
+  kialiVersion: string,
+  istioVersion: string,
+  table?: Parameters<typeof kialiIncompatibilities>[2],
+): CheckOutcome {
+  const found = kialiIncompatibilities(kialiVersion, istioVersion, table);
+  const pair = `Kiali ${kialiVersion} with Istio ${istioVersion}`;
+  if (found.length === 0) {
+    return { status: "pass", detail: `${pair}: no known incompatibility` };
+  }
+  return {
+    status: "warn",
+    detail: `${pair}: listed as incompatible (${found.map((f) => f.note).join("; ")})`,
+    hint: `set kiali.version to a release Kiali lists for Istio ${found[0].istio} (see ${
+      found.map((f) => f.source).join(", ")
+    }; kiali.io prerequisites, Version Compatibility)`,
+  };
 }

@@ -16,16 +16,16 @@ Deno.test("parseConfig() fills every default from the environment alone", () => 
   assertEquals(c.bookinfo.namespace, "book-info");
   assertEquals(
     c.bookinfo.source,
-    "https://raw.githubusercontent.com/istio/istio/release-1.30/samples/bookinfo",
+    "https://raw.githubusercontent.com/istio/istio/1.30.3/samples/bookinfo",
   );
 });
 
-Deno.test("parseConfig() matches Gateway API and bookinfo's branch to the Istio line", () => {
+Deno.test("parseConfig() matches Gateway API to the Istio line and bookinfo to its tag", () => {
   const c = parseConfig("istio:\n  version: 1.28.4\n", { env });
   assertEquals(c.gatewayApi.version, "v1.4.0");
   assertEquals(
     c.bookinfo.source,
-    "https://raw.githubusercontent.com/istio/istio/release-1.28/samples/bookinfo",
+    "https://raw.githubusercontent.com/istio/istio/1.28.4/samples/bookinfo",
   );
 });
 
