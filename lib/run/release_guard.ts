@@ -12,6 +12,7 @@ import { fingerprint } from "../plan/fingerprint.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { Prepared, StepSettings } from "./executor.ts";
 import { applyContent } from "./manifest.ts";
+import { crdsOfGoneRelease, SYSTEM } from "./purge.ts";
 import { crdsOf, fluxOwner, readRelease, type ReleaseCrd } from "./release_manifest.ts";
 
 export interface GuardInput {
@@ -101,6 +102,20 @@ export async function guardDown(plan: Plan, input: GuardInput): Promise<DownInve
   }
   const crds = new Map<string, ReleaseCrd>();
   for (const c of read.flatMap((r) => r.crds)) crds.set(c.name, c);
+  if (input.settings.purgeCrds) {
+    // releases an earlier down removed: their kept CRDs still name them
+    for (const task of plan.tasks) {
+      for (const step of task.steps) {
+        if (step.kind !== "helm-release") continue;
+        if (input.releases.has(`${step.namespace}/${step.release}`)) continue;
+        const live = await crdsOfGoneRelease(input.kube, {
+          name: step.release,
+          namespace: step.namespace,
+        }, { signal: input.signal });
+        for (const c of crdsOf(live)) crds.set(c.name, c);
+      }
+    }
+  }
   for (const task of plan.tasks) {
     for (const step of task.steps) {
       if (step.kind !== "apply" || !step.crds) continue;
@@ -117,6 +132,3 @@ export async function guardDown(plan: Plan, input: GuardInput): Promise<DownInve
   }
   return { crds: [...crds.values()], namespaces: [...namespaces] };
 }
-
-/** Namespaces never deleted, whatever created them. */
-export const SYSTEM = new Set(["default", "kube-system", "kube-public", "kube-node-lease"]);

@@ -105,6 +105,27 @@ Deno.test("down --yes --purge-crds says what will be lost, then removes the CRDs
   });
 });
 
+Deno.test("--purge-crds after a down that kept the CRDs still finds and removes the releases' CRDs", async () => {
+  await withCluster(async (c) => {
+    c.env.KIALI_VERSION = KIALI_FIXTURE;
+    const up = await c.run(["istio:base", "--timeout", "60s"]);
+    assertEquals(up.code, 0, failure(up.events) + up.err);
+    await userPolicy(c);
+    const down = await c.run(["down", "istio:base", "--yes"]);
+    assertEquals(down.code, 0, failure(down.events) + down.err);
+    assert(policy(c));
+    const purge = await c.run(["down", "istio:base", "--yes", "--purge-crds"]);
+    assertEquals(purge.code, 0, failure(purge.events) + purge.err);
+    const warning = logs(purge.events).find((m) => m.startsWith("--purge-crds"));
+    assertStringIncludes(warning ?? "", "1 AuthorizationPolicy");
+    for (const name of ISTIO_CRDS) {
+      assertEquals(c.sim.get(CRD, "CustomResourceDefinition", undefined, name), undefined, name);
+    }
+    assertEquals(policy(c), undefined);
+    assertEquals(c.sim.get("v1", "Namespace", undefined, "istio-system"), undefined);
+  });
+});
+
 Deno.test("down refuses a release whose manifest holds a CRD without the keep policy, unless --purge-crds", async () => {
   await withCluster(async (c) => {
     c.env.KIALI_VERSION = KIALI_FIXTURE;

@@ -11,7 +11,7 @@ import { fingerprint } from "../../plan/fingerprint.ts";
 import type { HelmReleaseStep } from "../../plan/plan.ts";
 import { diagnoseWorkloads } from "../diagnose_workloads.ts";
 import { watchWorkloads } from "../wait.ts";
-import { crdsLeftByUninstall, purgeAfterUninstall } from "../purge.ts";
+import { crdsLeftByUninstall, purgeAfterUninstall, purgeGoneRelease } from "../purge.ts";
 import { dropRevision, foreignPendingHint } from "../release_repair.ts";
 import {
   type Decision,
@@ -135,7 +135,11 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
 
   async down(ctx, step): Promise<StepResult> {
     const key = `${step.namespace}/${step.release}`;
-    if (!ctx.releases.has(key)) return unchanged(`release ${key} not installed`);
+    if (!ctx.releases.has(key)) {
+      // an earlier down kept its CRDs: --purge-crds still finds them
+      if (await purgeGoneRelease(ctx, step)) return { action: "deleted" };
+      return unchanged(`release ${key} not installed`);
+    }
     const crds = await crdsLeftByUninstall(ctx, step);
     await ctx.kube.exec(
       helmUninstallArgv(step.release, {
