@@ -172,7 +172,8 @@ const COMMANDS: readonly CommandSpec[] = [
     name: "doctor",
     summary: "Preflight, read-only: tools, context, versions, permissions, Cilium, CRDs",
     target: false,
-    flags: ["config", "context", "json"],
+    // --fix: check Cilium as `up --fix` would leave it
+    flags: ["config", "context", "json", "fix"],
   },
   {
     name: "verify",
