@@ -4,123 +4,13 @@
  * reason. The version and Cilium verdicts are also tested as pure functions.
  */
 import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
-import { type Cluster, withCluster } from "../_cluster.ts";
-import type { CheckResult } from "../../lib/checks/common.ts";
-import { type Config, parseConfig } from "../../lib/config/config.ts";
+import { withCluster } from "../_cluster.ts";
+import { parseConfig } from "../../lib/config/config.ts";
 import { ciliumSettingsCheck } from "../../lib/checks/doctor/cilium.ts";
 import { runDoctor } from "../../lib/checks/doctor/mod.ts";
 import { istioLineCheck, k8sVersionCheck } from "../../lib/checks/doctor/versions.ts";
-import { Kube } from "../../lib/kube/kube.ts";
-import { DenoProcessRunner } from "../../lib/kube/process.ts";
-import { Redactor } from "../../lib/output/redact.ts";
-import { kubeBinaries } from "../sim/binaries.ts";
 import type { Rec } from "../sim/mod.ts";
-
-// ---------------------------------------------------------------- helpers
-
-async function makeKube(
-  kubeconfig: string,
-  home: string,
-  binaries: Partial<{ kubectl: string; helm: string }> = {},
-): Promise<Kube> {
-  return new Kube({
-    proc: new DenoProcessRunner({
-      binaries: { ...await kubeBinaries(), ...binaries },
-      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: home, KUBECONFIG: kubeconfig },
-    }),
-    target: {},
-    redactor: new Redactor(),
-    retry: { baseMs: 10, maxAttempts: 2 },
-  });
-}
-
-async function withHome<T>(fn: (home: string) => Promise<T>): Promise<T> {
-  const home = await Deno.makeTempDir({ prefix: "meshup-doctor-" });
-  try {
-    return await fn(home);
-  } finally {
-    await Deno.remove(home, { recursive: true }).catch(() => undefined);
-  }
-}
-
-function configFor(c: Cluster, env: Record<string, string> = {}): Config {
-  return parseConfig(undefined, { env: { ...c.env, ...env } });
-}
-
-async function doctor(c: Cluster, env: Record<string, string> = {}): Promise<CheckResult[]> {
-  return await withHome(async (home) =>
-    await runDoctor(await makeKube(c.kubeconfig, home), configFor(c, env))
-  );
-}
-
-function byId(results: CheckResult[], id: string): CheckResult {
-  const r = results.find((x) => x.id === id);
-  assert(r, `no check "${id}" in ${results.map((x) => x.id).join(", ")}`);
-  return r;
-}
-
-function crd(
-  group: string,
-  kind: string,
-  plural: string,
-  options: { scope?: string; annotations?: Record<string, string>; version?: string } = {},
-): Rec {
-  return {
-    apiVersion: "apiextensions.k8s.io/v1",
-    kind: "CustomResourceDefinition",
-    metadata: { name: `${plural}.${group}`, annotations: options.annotations ?? {} },
-    spec: {
-      group,
-      scope: options.scope ?? "Namespaced",
-      names: { kind, listKind: `${kind}List`, plural, singular: kind.toLowerCase() },
-      versions: [{
-        name: options.version ?? "v1",
-        served: true,
-        storage: true,
-        schema: {
-          openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
-        },
-      }],
-    },
-  };
-}
-
-const PROMETHEUS_CRDS = [
-  crd("monitoring.coreos.com", "ServiceMonitor", "servicemonitors"),
-  crd("monitoring.coreos.com", "PodMonitor", "podmonitors"),
-];
-
-/** Everything the example config wants: Prometheus CRDs, cert-manager issuer, ingress class. */
-async function prepareHealthy(c: Cluster): Promise<void> {
-  c.sim.seed([
-    ...PROMETHEUS_CRDS,
-    crd("cert-manager.io", "ClusterIssuer", "clusterissuers", { scope: "Cluster" }),
-    {
-      apiVersion: "networking.k8s.io/v1",
-      kind: "IngressClass",
-      metadata: { name: "nginx" },
-      spec: { controller: "k8s.io/ingress-nginx" },
-    },
-  ]);
-  // the ClusterIssuer's type is served once its CRD is established
-  await waitFor(() =>
-    c.sim.api.typeOf({ apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer" }) !== undefined
-  );
-  c.sim.seed({
-    apiVersion: "cert-manager.io/v1",
-    kind: "ClusterIssuer",
-    metadata: { name: "letsencrypt-issuer" },
-    spec: { selfSigned: {} },
-  });
-}
-
-async function waitFor(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { byId, crd, doctor, makeKube, prepareHealthy, withHome } from "./_doctor.ts";
 
 // ---------------------------------------------------------------- cluster
 
@@ -136,7 +26,10 @@ Deno.test("doctor passes every check on a cluster that has what the config asks 
         "context",
         "cluster",
         "istio-line",
+        "kiali-istio",
         "k8s-version",
+        "istio-skew",
+        "istio-crds",
         "nodes",
         "permissions",
         "cilium",
@@ -145,6 +38,8 @@ Deno.test("doctor passes every check on a cluster that has what the config asks 
         "ingress-class",
         "gateway-api",
         "default-deny",
+        "probe-policy-ipv6",
+        "hbone-policies",
       ],
     );
     for (const r of results) assertEquals(r.status, "pass", `${r.id}: ${r.detail}`);
@@ -343,7 +238,14 @@ Deno.test("doctor stops at an unreachable cluster and says so, without the check
     );
     const config = parseConfig(undefined, { env: { CLUSTER_DOMAIN: "example.com" } });
     const results = await runDoctor(await makeKube(kubeconfig, home), config);
-    assertEquals(results.map((r) => r.id), ["kubectl", "helm", "context", "cluster", "istio-line"]);
+    assertEquals(results.map((r) => r.id), [
+      "kubectl",
+      "helm",
+      "context",
+      "cluster",
+      "istio-line",
+      "kiali-istio",
+    ]);
     const cluster = byId(results, "cluster");
     assertEquals(cluster.status, "fail");
     assertStringIncludes(cluster.detail, "refused");

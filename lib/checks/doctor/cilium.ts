@@ -1,7 +1,8 @@
 /**
  * Cilium, when it is the CNI: the live settings ambient needs (ConfigMap
- * cilium-config, errata 6) and default-deny policies, which block ambient's
- * SNAT-ed kubelet probes unless the probe policy is applied.
+ * cilium-config, errata 6, and no eBPF host routing: cilium#36022) and
+ * default-deny policies, which block ambient's SNAT-ed kubelet probes unless
+ * the probe policy is applied.
  */
 import type { CheckOutcome } from "../common.ts";
 import type { CheckContext, CheckDef } from "../context.ts";
@@ -55,15 +56,18 @@ export function ciliumSettingsCheck(
     fixable.push(`${shown("bpf-lb-sock-hostns-only")} (want "true")`);
   }
   if (data["cni-exclusive"] !== "false") fixable.push(`${shown("cni-exclusive")} (want "false")`);
-  if (data["enable-bpf-masquerade"] === "true") {
-    broken.push('enable-bpf-masquerade is "true" (bpf.masquerade is not supported with ambient)');
-  }
+  const hostRouting = ebpfHostRouting(data, kprOff);
+  if (hostRouting) broken.push(hostRouting);
   if (fixable.length === 0 && broken.length === 0) {
     return {
       status: "pass",
       detail: `${c.namespace}/cilium-config allows ambient (bpf-lb-sock-hostns-only ${
         kprOff ? "not needed: kube-proxy replacement off" : '"true"'
-      }, cni-exclusive "false", bpf masquerade off)`,
+      }, cni-exclusive "false", ${
+        data["enable-host-legacy-routing"] === "true"
+          ? 'enable-host-legacy-routing "true"'
+          : "no eBPF host routing"
+      })`,
     };
   }
   const detail = [...broken, ...fixable].join("; ");
@@ -74,9 +78,9 @@ export function ciliumSettingsCheck(
     return {
       status: "fail",
       detail,
-      hint: `set bpf.masquerade=false in the Cilium release${
+      hint: `set bpf.hostLegacyRouting=true (or bpf.masquerade=false) in release "${c.release}"${
         fixable.length > 0 ? `; then ${fixHint}` : ""
-      }`,
+      } (${HOST_ROUTING_SOURCES})`,
     };
   }
   if (c.mode === "fix") {
@@ -87,6 +91,34 @@ export function ciliumSettingsCheck(
     };
   }
   return { status: "fail", detail, hint: fixHint };
+}
+
+/** Where eBPF host routing breaking ambient is written down. */
+const HOST_ROUTING_SOURCES = "cilium#36022, a known limitation since cilium PR #38338; " +
+  "istio#52208";
+
+/**
+ * eBPF host routing drops the replies to ambient's SNAT-ed kubelet probes
+ * (169.254.7.127): cilium#36022, documented by cilium PR #38338 (the datapath
+ * fix, cilium PR #46625, was closed unmerged). cilium-config shows it as
+ * `enable-host-legacy-routing` (Helm `bpf.hostLegacyRouting`); without the
+ * key Cilium picks eBPF host routing by itself when BPF masquerading and
+ * kube-proxy replacement are on (Cilium's tuning guide). Undefined: fine.
+ */
+function ebpfHostRouting(data: Record<string, string>, kprOff: boolean): string | undefined {
+  const legacy = data["enable-host-legacy-routing"];
+  // eBPF host routing needs eBPF kube-proxy replacement: without it Cilium routes legacy
+  if (legacy === "true" || kprOff) return undefined;
+  if (legacy === "false") {
+    return 'enable-host-legacy-routing is "false": eBPF host routing drops the replies to ' +
+      "ambient's kubelet probes";
+  }
+  if (data["enable-bpf-masquerade"] === "true") {
+    return 'enable-bpf-masquerade is "true" with kube-proxy replacement and ' +
+      "enable-host-legacy-routing unset: Cilium turns on eBPF host routing, which drops the " +
+      "replies to ambient's kubelet probes";
+  }
+  return undefined;
 }
 
 async function checkDefaultDeny(ctx: CheckContext): Promise<CheckOutcome> {

@@ -1,12 +1,14 @@
 // To add a doctor check: write it as a `CheckDef` ({ id, title, run(ctx) }) in the family module
-// it belongs to (tools, cluster, versions, cilium, addons), then add one line for it to LOCAL or
+// it belongs to (tools, cluster, versions, upgrade, cilium, ambient_policies, addons), then add one line for it to LOCAL or
 // NEEDS_CLUSTER below; the order of these lists is the order of the report.
 /**
  * `doctor`: read-only preflight. Tools and their versions, the context and
  * cluster that will be used, Kubernetes and Istio version support, node
  * architectures, install permissions (SelfSubjectAccessReview), Cilium's
  * live settings, Prometheus Operator CRDs, cert-manager and the ingress
- * class for Kiali, installed Gateway API CRDs, default-deny policies.
+ * class for Kiali, installed Gateway API CRDs, default-deny policies, Kiali
+ * against Istio, the upgrade prechecks (skew, CRDs) and the policies that
+ * break ambient (probe policy without IPv6, HBONE blocked).
  *
  * Nothing here writes to the cluster: the only POST is a
  * SelfSubjectAccessReview, which the API server answers without storing.
@@ -16,9 +18,11 @@ import { bindChecks, CheckContext, type CheckDef } from "../context.ts";
 import type { Config } from "../../config/config.ts";
 import type { CommandHooks, Kube } from "../../kube/kube.ts";
 import * as addons from "./addons.ts";
+import * as ambientPolicies from "./ambient_policies.ts";
 import * as cilium from "./cilium.ts";
 import * as cluster from "./cluster.ts";
 import * as tools from "./tools.ts";
+import * as upgrade from "./upgrade.ts";
 import * as versions from "./versions.ts";
 
 export interface DoctorOptions {
@@ -40,11 +44,14 @@ const LOCAL: readonly CheckDef[] = [
   cluster.context,
   cluster.apiServer,
   versions.istioLine,
+  versions.kialiIstio,
 ];
 
 /** Checks left out of the report when the API server cannot be reached. */
 const NEEDS_CLUSTER: readonly CheckDef[] = [
   versions.k8sVersion,
+  upgrade.istioSkew,
+  upgrade.istioCrds,
   cluster.nodes,
   cluster.permissions,
   cilium.cilium,
@@ -53,6 +60,8 @@ const NEEDS_CLUSTER: readonly CheckDef[] = [
   addons.ingressClass,
   addons.gatewayApi,
   cilium.defaultDeny,
+  ambientPolicies.probePolicyIpv6,
+  ambientPolicies.hbonePolicies,
 ];
 
 /**
