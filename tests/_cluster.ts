@@ -9,7 +9,6 @@ import { DenoProcessRunner } from "../lib/kube/process.ts";
 import { kubeBinaries } from "./sim/binaries.ts";
 import { serveChartRepo } from "./sim/chart_repo.ts";
 import { type SimOptions, startSim } from "./sim/mod.ts";
-import { modelKialiOperator } from "./sim/operators.ts";
 
 export const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const CHARTS = `${REPO}/tests/fixtures/charts`;
@@ -79,7 +78,6 @@ export async function withCluster(
   const bins = await kubeBinaries();
   const home = await Deno.makeTempDir({ prefix: "meshup-home-" });
   const sim = await startSim({ readyAfterMs: 30, ...options.sim });
-  const stopOperator = modelKialiOperator(sim);
   const repo = await serveChartRepo(STAND_IN_CHARTS.map((c) => `${CHARTS}/${c}`));
   const env = { ...standInEnv(repo.url) };
   const procEnv = {
@@ -145,7 +143,6 @@ export async function withCluster(
   try {
     await fn(cluster);
   } finally {
-    stopOperator();
     await repo.close();
     await sim.close();
     await Deno.remove(home, { recursive: true }).catch(() => undefined);

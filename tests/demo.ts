@@ -12,7 +12,6 @@ import { DenoProcessRunner } from "../lib/kube/process.ts";
 import { kubeBinaries } from "./sim/binaries.ts";
 import { serveChartRepo } from "./sim/chart_repo.ts";
 import { startSim } from "./sim/mod.ts";
-import { modelKialiOperator } from "./sim/operators.ts";
 import { REPO, STAND_IN_CHARTS, standInEnv } from "./_cluster.ts";
 
 const enc = new TextEncoder();
@@ -23,7 +22,6 @@ export async function demo(args: string[] = []): Promise<number> {
   const bins = await kubeBinaries();
   const home = await Deno.makeTempDir({ prefix: "meshup-demo-" });
   const sim = await startSim({ readyAfterMs: 300, nodes: 3 });
-  const stopOperator = modelKialiOperator(sim);
   const repo = await serveChartRepo(
     STAND_IN_CHARTS.map((c) => `${REPO}/tests/fixtures/charts/${c}`),
   );
@@ -100,7 +98,6 @@ export async function demo(args: string[] = []): Promise<number> {
     }
     return codes.every((c) => c === 0) ? 0 : 1;
   } finally {
-    stopOperator();
     await repo.close();
     await sim.close();
     await Deno.remove(home, { recursive: true }).catch(() => undefined);

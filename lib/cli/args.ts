@@ -32,6 +32,8 @@ export interface CliOptions {
   /** verify: productpage address and Host header */
   address?: string;
   host?: string;
+  /** verify: also run mesh-strict, which changes the cluster and restores it */
+  strict: boolean;
   /** graph: mermaid or dot; render: files or flux */
   format: "mermaid" | "dot" | "files" | "flux";
   verbose: boolean;
@@ -62,7 +64,8 @@ type Flag =
   | "format"
   | "renderFormat"
   | "address"
-  | "host";
+  | "host"
+  | "strict";
 
 const FLAGS: Record<Flag, () => Option> = {
   config: () =>
@@ -95,6 +98,11 @@ const FLAGS: Record<Flag, () => Option> = {
       .argParser(parseRenderFormat),
   address: () => value("--address <ip[:port]>", "reach the gateway at this address"),
   host: () => value("--host <host>", "Host header for the productpage request"),
+  strict: () =>
+    new Option(
+      "--strict",
+      "also prove STRICT mTLS is enforced: changes the cluster (takes the run lock) and restores it",
+    ),
 };
 
 /** An option with a value that is not itself a flag (`--out --force` is a missing value). */
@@ -177,9 +185,10 @@ const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "verify",
-    summary: "Prove the installed mesh works, read-only",
+    summary:
+      "Prove the installed mesh works, read-only (--strict: also STRICT mTLS, restored after)",
     target: false,
-    flags: ["config", "context", "json", "address", "host", "timeout"],
+    flags: ["config", "context", "json", "address", "host", "timeout", "strict"],
   },
 ];
 
@@ -254,6 +263,7 @@ export function parseArgs(
       out: o.out ?? "render",
       address: o.address,
       host: o.host,
+      strict: o.strict === true,
       format: o.format ?? (matched.spec?.name === "render" ? "files" : "mermaid"),
       verbose: o.verbose === true,
       fix: o.fix === true,

@@ -27,6 +27,7 @@ import { timelineGantt } from "../output/timeline.ts";
 import { checkTimelinePath, writeTimeline } from "./_timeline.ts";
 import { EXIT_INTERRUPTED } from "./_interrupts.ts";
 import { RunSession } from "./_run_session.ts";
+import { withStrictLock } from "./_verify_strict.ts";
 
 /** Where the CLI writes; tests pass their own. */
 export interface Io {
@@ -298,13 +299,19 @@ async function checks(
         (await resolveContext(kube, { context: cli.context, onCommand: () => {} })).context;
       refuseUnpinnedContext(current, pinned);
     }
-    const results = cli.command === "doctor"
-      ? await runDoctor(kube, config)
-      : await runVerify(kube, config, {
-        ...(cli.address ? { address: cli.address } : {}),
-        ...(cli.host ? { host: cli.host } : {}),
-        ...(cli.timeoutSeconds ? { timeoutMs: cli.timeoutSeconds * 1000 } : {}),
-      });
+    const verifyOptions = {
+      ...(cli.address ? { address: cli.address } : {}),
+      ...(cli.host ? { host: cli.host } : {}),
+      ...(cli.timeoutSeconds ? { timeoutMs: cli.timeoutSeconds * 1000 } : {}),
+    };
+    const results = cli.command === "doctor" ? await runDoctor(kube, config) : cli.strict
+      // --strict changes the cluster: it holds the run lock, and Ctrl-C stops it (it restores)
+      ? await withStrictLock(kube, {
+        signal: o.options.signal,
+        leaseDurationSeconds: o.options.leaseDurationSeconds,
+        onNotice: (_level, message) => o.io.err(`${message}\n`),
+      }, (signal) => runVerify(kube, config, { ...verifyOptions, strict: true, hooks: { signal } }))
+      : await runVerify(kube, config, verifyOptions);
     o.io.out(
       cli.json
         ? JSON.stringify({

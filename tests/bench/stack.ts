@@ -12,7 +12,6 @@ import type { RunEvent } from "../../lib/output/events.ts";
 import { DenoProcessRunner } from "../../lib/kube/process.ts";
 import type { KubeBinaries } from "../sim/binaries.ts";
 import { type Sim, startSim } from "../sim/mod.ts";
-import { modelKialiOperator } from "../sim/operators.ts";
 import { EventClock, ReadyRecorder, type TimedEvent } from "./detect.ts";
 import { kubeProcesses } from "./figures.ts";
 import { PROFILE_SEED, simReadyDelay } from "./profile.ts";
@@ -54,7 +53,6 @@ export async function withStack<T>(
     jitter: 0, // the profile jitters per object (see profile.ts)
     seed: PROFILE_SEED,
   });
-  const stopOperator = modelKialiOperator(sim);
   const recorder = new ReadyRecorder(sim.store);
   const env = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
@@ -73,7 +71,6 @@ export async function withStack<T>(
     });
   } finally {
     recorder.close();
-    stopOperator();
     await sim.close();
     await Deno.remove(home, { recursive: true }).catch(() => undefined);
   }

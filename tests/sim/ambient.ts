@@ -166,8 +166,10 @@ export class AmbientModel {
     const name = pod.metadata.name ?? "";
     const key = `${ns}/${name}`;
     if (!ip || pod.metadata.deletionTimestamp || this.faults.unknown.has(key)) return undefined;
-    const captured = pod.metadata.annotations?.[REDIRECTION_ANNOTATION] === "enabled";
     const labels = pod.metadata.labels ?? {};
+    // a waypoint speaks HBONE itself; other pods only once istio-cni captured them
+    const captured = pod.metadata.annotations?.[REDIRECTION_ANNOTATION] === "enabled" ||
+      labels["gateway.istio.io/managed"] === "istio.io-mesh-controller";
     const owner = (pod.metadata.ownerReferences ?? [])[0];
     const { workloadName, workloadType } = owner?.kind === "ReplicaSet"
       ? { workloadName: owner.name.replace(/-[a-z0-9]+$/, ""), workloadType: "deployment" }
@@ -192,6 +194,11 @@ export class AmbientModel {
     const waypoint = this.#waypointFor(pod);
     if (waypoint && w.protocol === "HBONE") w.waypoint = waypoint;
     return w;
+  }
+
+  #serviceAddress(namespace: string, name: string): string | undefined {
+    const svc = this.#api.store.peek("/services", namespace, name);
+    return svc ? str(rec(svc.spec).clusterIP) || undefined : undefined;
   }
 
   #waypointFor(pod: KubeObject): ZtunnelWorkload["waypoint"] {
@@ -232,7 +239,9 @@ export class AmbientModel {
           ? this.workloads().find((w) =>
             `${w.namespace}/${w.workloadIps[0]}` === destination.waypoint?.destination ||
             (w.namespace === destination.namespace &&
-              destination.waypoint?.destination === `${w.namespace}/${w.workloadName}`)
+              (destination.waypoint?.destination === `${w.namespace}/${w.workloadName}` ||
+                destination.waypoint?.destination ===
+                  `${w.namespace}/${this.#serviceAddress(w.namespace, w.workloadName)}`))
           )
           : undefined;
         const hops = waypoint ? [[source, waypoint], [waypoint, destination]] : [[

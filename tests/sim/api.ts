@@ -89,7 +89,7 @@ export class Api {
   readonly store: Store;
   readonly registry: Registry;
   readonly faults: FaultSet;
-  #defaulter = new Defaulter();
+  #defaulter = new Defaulter((type) => this.#crdSchema(type));
   #random: () => number;
 
   constructor(store: Store, registry: Registry, faults: FaultSet, random: () => number) {
@@ -97,6 +97,19 @@ export class Api {
     this.registry = registry;
     this.faults = faults;
     this.#random = random;
+  }
+
+  /** The `openAPIV3Schema` of a custom resource's version, from its CRD. */
+  #crdSchema(type: ResourceType): Rec | undefined {
+    if (!type.crd) return undefined;
+    const crd = this.store.peek(
+      "apiextensions.k8s.io/customresourcedefinitions",
+      undefined,
+      type.crd,
+    );
+    const version = arr(rec(crd?.spec).versions).filter(isRec).find((v) => v.name === type.version);
+    const schema = rec(rec(version?.schema).openAPIV3Schema);
+    return Object.keys(schema).length > 0 ? schema : undefined;
   }
 
   /** The served type of an object (by apiVersion and kind), if any. */

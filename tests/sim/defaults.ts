@@ -1,7 +1,11 @@
 /**
  * Server-side defaults a real API server stores, which clients read back
  * without defaulting them again (e.g. `kubectl rollout status` needs a
- * DaemonSet's `updateStrategy.type`).
+ * DaemonSet's `updateStrategy.type`). Custom resources get the `default:`
+ * values of their CRD's `openAPIV3Schema` for the served version, on create
+ * and update, `status` included: a Gateway API Gateway is stored with
+ * `Accepted` and `Programmed` `Unknown`, reason `Pending`, "Waiting for
+ * controller" until a controller writes its own status.
  *
  * @module
  */
@@ -18,13 +22,54 @@ function child(target: Rec, key: string): Rec {
   return target[key] as Rec;
 }
 
+/** The `openAPIV3Schema` of a custom resource type's version, when its CRD has one. */
+export type SchemaLookup = (type: ResourceType) => Rec | undefined;
+
+/**
+ * Applies a structural schema's `default:` values to `value` (mutated), as
+ * the API server does: a property that is absent gets its default, then
+ * objects and array items are walked with their own schemas.
+ */
+export function applySchemaDefaults(value: unknown, schema: Rec): void {
+  if (Array.isArray(value)) {
+    const items = rec(schema.items);
+    for (const item of value) applySchemaDefaults(item, items);
+    return;
+  }
+  if (!isRec(value)) return;
+  for (const [key, sub] of Object.entries(rec(schema.properties))) {
+    if (!isRec(sub)) continue;
+    if (value[key] === undefined && sub.default !== undefined) {
+      value[key] = structuredClone(sub.default);
+    }
+    if (value[key] !== undefined) applySchemaDefaults(value[key], sub);
+  }
+  const additional = schema.additionalProperties;
+  if (isRec(additional)) {
+    const known = new Set(Object.keys(rec(schema.properties)));
+    for (const [key, v] of Object.entries(value)) {
+      if (!known.has(key)) applySchemaDefaults(v, additional);
+    }
+  }
+}
+
 /** Allocates cluster IPs and node ports and applies defaults. */
 export class Defaulter {
   #nextIp = 10;
   #nextNodePort = 30000;
+  readonly #schema: SchemaLookup | undefined;
+
+  constructor(schema?: SchemaLookup) {
+    this.#schema = schema;
+  }
 
   /** Fills in defaults on `obj` (mutated). `old` is the stored object on updates. */
   apply(type: ResourceType, obj: KubeObject, old?: KubeObject): void {
+    if (type.crd) {
+      const schema = this.#schema?.(type);
+      if (schema) applySchemaDefaults(obj, schema);
+      return;
+    }
     const key = `${type.group}/${type.resource}`;
     switch (key) {
       case "/namespaces":

@@ -30,6 +30,9 @@ import { Store } from "./store.ts";
 import { serveMutualTls, type SimServer } from "./node_serve.ts";
 import { makeTlsMaterial } from "./tls.ts";
 import { podEndpoint } from "./pod_endpoints.ts";
+import { modelKialiOperator } from "./operators.ts";
+import { modelIstioGateways } from "./gateways.ts";
+import { MeshClients } from "./mesh_clients.ts";
 import { WatchHub } from "./watch.ts";
 
 export {
@@ -102,6 +105,11 @@ export interface SimOptions {
   aggregatedDiscovery?: boolean;
   /** Run workload controllers (default true). */
   workloads?: boolean;
+  /**
+   * Play the controllers this stack brings (default true): the Kiali operator
+   * (`operators.ts`) and Istio's gateway controller (`gateways.ts`).
+   */
+  operators?: boolean;
   /** Addresses for LoadBalancer Services (default 127.0.0.2, 127.0.0.3, ...). */
   loadBalancerIps?: string[];
   /** How many change events are kept for watch resumption (default 5000). */
@@ -290,6 +298,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   controllers.start();
   const ambient = new AmbientModel(api);
   ambient.start();
+  const meshClients = new MeshClients(api);
+  meshClients.start();
   seed(parsedFaults.seed ?? []);
 
   const clientCert = options.clientCert ?? false;
@@ -343,11 +353,14 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   );
 
   let closed: Promise<void> | undefined;
+  const stopOperators: (() => void)[] = [];
   const close = (): Promise<void> => {
     closed ??= (async () => {
       closing = true;
+      for (const stop of stopOperators) stop();
       controllers.stop();
       ambient.stop();
+      meshClients.stop();
       scheduler.close();
       watches.closeAll();
       await server.shutdown();
@@ -361,7 +374,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
     return api.typeOf({ apiVersion, kind }) ?? api.typeForKind(group, kind);
   };
 
-  return {
+  const sim: Sim = {
     url,
     kubeconfig,
     token,
@@ -394,4 +407,8 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       return [...errors, ...controllers.errors];
     },
   };
+  if (options.operators ?? true) {
+    stopOperators.push(modelKialiOperator(sim), modelIstioGateways(sim));
+  }
+  return sim;
 }

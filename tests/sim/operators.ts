@@ -10,7 +10,7 @@
  * a little later, and only while its own Deployment `kiali-operator` exists:
  * a CR deleted after the operator is gone stays Terminating for good.
  */
-import type { Sim } from "./mod.ts";
+import type { KubeObject, Rec, Sim } from "./mod.ts";
 
 export const KIALI_FINALIZER = "kiali.io/finalizer";
 
@@ -19,6 +19,8 @@ const FINALIZE_AFTER_MS = 150;
 
 export function modelKialiOperator(sim: Sim): () => void {
   const timers = new Set<ReturnType<typeof setTimeout>>();
+  /** the generation last reconciled, by CR uid */
+  const reconciled = new Map<string, number | undefined>();
   const unsubscribe = sim.store.subscribe((e) => {
     if (
       e.type === "DELETED" || e.object.kind !== "Kiali" ||
@@ -34,52 +36,129 @@ export function modelKialiOperator(sim: Sim): () => void {
       timers.add(timer);
       return;
     }
-    if (e.type !== "ADDED") return;
-    queueMicrotask(() =>
-      addFinalizer(sim, cr.apiVersion!, cr.metadata.namespace, cr.metadata.name)
-    );
-    const namespace = cr.metadata.namespace ?? "default";
+    if (e.type === "ADDED") {
+      queueMicrotask(() =>
+        addFinalizer(sim, cr.apiVersion!, cr.metadata.namespace, cr.metadata.name)
+      );
+    }
+    // a new CR or a new generation of one: reconcile it (status writes bump no generation)
+    if (reconciled.get(cr.metadata.uid ?? "") === cr.metadata.generation) return;
+    queueMicrotask(() => reconcileKiali(sim, reconciled, cr));
+  });
+  // the operator acts only while it runs: CRs created before it are reconciled once it is ready
+  const unsubscribeOperator = sim.store.subscribe((e) => {
+    if (e.type === "DELETED" || e.gr !== "apps/deployments") return;
+    if (e.object.metadata.name !== "kiali-operator" || !operatorReady(sim)) return;
     queueMicrotask(() => {
-      if (sim.get("apps/v1", "Deployment", namespace, "kiali")) return;
-      const body = {
-        apiVersion: "apps/v1",
-        kind: "Deployment",
-        metadata: {
-          name: "kiali",
-          namespace,
-          labels: { "app.kubernetes.io/name": "kiali" },
-          ownerReferences: [{
-            apiVersion: cr.apiVersion,
-            kind: "Kiali",
-            name: cr.metadata.name,
-            uid: cr.metadata.uid,
-          }],
-        },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { "app.kubernetes.io/name": "kiali" } },
-          template: {
-            metadata: { labels: { "app.kubernetes.io/name": "kiali" } },
-            spec: { containers: [{ name: "kiali", image: "example.invalid/kiali:sim" }] },
-          },
-        },
-      };
-      try {
-        const type = sim.api.typeOf(body);
-        if (type) sim.api.create(type, namespace, body);
-      } catch {
-        // the namespace is being deleted: nothing to do
+      for (const cr of sim.list("kiali.io/v1alpha1", "Kiali")) {
+        if (reconciled.get(cr.metadata.uid ?? "") !== cr.metadata.generation) {
+          reconcileKiali(sim, reconciled, cr);
+        }
       }
     });
   });
   return () => {
     unsubscribe();
+    unsubscribeOperator();
     for (const t of timers) clearTimeout(t);
   };
 }
 
 function operatorRunning(sim: Sim): boolean {
   return sim.list("apps/v1", "Deployment").some((d) => d.metadata.name === "kiali-operator");
+}
+
+/** The operator reconciles CRs only once its pod is ready. */
+function operatorReady(sim: Sim): boolean {
+  return sim.list("apps/v1", "Deployment").some((d) =>
+    d.metadata.name === "kiali-operator" &&
+    Number((d.status as Rec | undefined)?.readyReplicas ?? 0) > 0
+  );
+}
+
+/**
+ * One reconcile of a Kiali CR, as kiali-operator (an ansible-operator)
+ * reports it in `status.conditions`: `Running=True` reason `Running`
+ * ("Running reconciliation") while it works, then `Running=True` reason
+ * `Successful` ("Awaiting next reconciliation"), `Successful=True` and
+ * `Failure=False`. The server Deployment and Service `kiali` are created
+ * in between, owned by the CR.
+ */
+function reconcileKiali(
+  sim: Sim,
+  reconciled: Map<string, number | undefined>,
+  seen: KubeObject,
+): void {
+  if (!operatorReady(sim)) return;
+  const cr = sim.get(seen.apiVersion!, "Kiali", seen.metadata.namespace, seen.metadata.name ?? "");
+  const type = cr && sim.api.typeOf(cr);
+  if (!cr || !type || cr.metadata.deletionTimestamp) return;
+  if (reconciled.get(cr.metadata.uid ?? "") === cr.metadata.generation) return;
+  reconciled.set(cr.metadata.uid ?? "", cr.metadata.generation);
+  const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+  const condition = (type: string, status: string, reason: string, message: string): Rec => ({
+    type,
+    status,
+    reason,
+    message,
+    lastTransitionTime: now,
+  });
+  sim.api.writeStatus(type, cr, {
+    ...(cr.status ?? {}),
+    conditions: [condition("Running", "True", "Running", "Running reconciliation")],
+  });
+  const namespace = cr.metadata.namespace ?? "default";
+  createServer(sim, cr, namespace);
+  const current = sim.get(cr.apiVersion!, "Kiali", namespace, cr.metadata.name ?? "");
+  if (!current) return;
+  sim.api.writeStatus(type, current, {
+    ...(current.status ?? {}),
+    conditions: [
+      condition("Failure", "False", "", ""),
+      condition("Running", "True", "Successful", "Awaiting next reconciliation"),
+      condition("Successful", "True", "Successful", "Last reconciliation succeeded"),
+    ],
+    deployment: { instanceName: "kiali", namespace },
+  });
+}
+
+/** The Kiali server: Deployment and Service `kiali`, owned by the CR. */
+function createServer(sim: Sim, cr: KubeObject, namespace: string): void {
+  const owner = {
+    apiVersion: cr.apiVersion!,
+    kind: "Kiali",
+    name: cr.metadata.name ?? "",
+    uid: cr.metadata.uid ?? "",
+  };
+  const labels = { "app.kubernetes.io/name": "kiali" };
+  const objects: Rec[] = [{
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "kiali", namespace, labels, ownerReferences: [owner] },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: "kiali", image: "example.invalid/kiali:sim" }] },
+      },
+    },
+  }, {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name: "kiali", namespace, labels, ownerReferences: [owner] },
+    spec: { selector: labels, ports: [{ name: "http", port: 20001 }] },
+  }];
+  for (const body of objects) {
+    const kind = String(body.kind);
+    if (sim.get(String(body.apiVersion), kind, namespace, "kiali")) continue;
+    try {
+      const type = sim.api.typeOf(body);
+      if (type) sim.api.create(type, namespace, body);
+    } catch {
+      // the namespace is being deleted: nothing to do
+    }
+  }
 }
 
 function addFinalizer(

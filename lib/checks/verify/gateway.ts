@@ -10,8 +10,10 @@ import { POD } from "../context.ts";
 import type { Config } from "../../config/config.ts";
 import type { Json } from "../../kube/kube.ts";
 import type { ObjectRef } from "../../plan/plan.ts";
-import { conditionsOf, loadBalancerAddress, selectorMatches } from "../../run/kstatus.ts";
+import { loadBalancerAddress, selectorMatches } from "../../run/kstatus.ts";
+import { ISTIO_NAMESPACE } from "../../config/vars.ts";
 import { formatLabels, labelsOf, plural } from "./_helpers.ts";
+import { describeCondition, staleness, statusConditions } from "./_status.ts";
 
 export const gatewayAddress: CheckDef = {
   id: "gateway-address",
@@ -23,6 +25,14 @@ export const bookinfoGateway: CheckDef = {
   id: "bookinfo-gateway",
   title: "bookinfo gateway",
   run: checkBookinfoGateway,
+};
+
+/** bookinfo's waypoint (a Gateway of class istio-waypoint), when one is configured. */
+export const waypointGateway: CheckDef = {
+  id: "waypoint",
+  title: "waypoint",
+  appliesTo: (config) => config.bookinfo.waypoint,
+  run: (ctx) => gatewayApiProgrammed(ctx, "waypoint"),
 };
 
 /** Does an Istio Gateway's `spec.selector` (a plain label map) select these labels? */
@@ -77,29 +87,7 @@ async function checkGatewayAddress(ctx: CheckContext): Promise<CheckOutcome> {
 async function checkBookinfoGateway(ctx: CheckContext): Promise<CheckOutcome> {
   const b = ctx.config.bookinfo;
   if (b.flavour === "gateway-api") {
-    const gw = await ctx.get({
-      apiVersion: "gateway.networking.k8s.io/v1",
-      kind: "Gateway",
-      namespace: b.namespace,
-      name: "bookinfo-gateway",
-    });
-    const where = `Gateway ${b.namespace}/bookinfo-gateway (gateway.networking.k8s.io)`;
-    if (!gw) {
-      return { status: "fail", detail: `${where} not found`, hint: "run `deno task bookinfo`" };
-    }
-    const programmed = conditionsOf(gw).find((c) => c.type === "Programmed");
-    if (programmed && programmed.status !== "True") {
-      return {
-        status: "fail",
-        detail: `${where} is not programmed: ${programmed.reason} ${programmed.message}`.trim(),
-        hint:
-          `kubectl -n ${b.namespace} describe gateway.gateway.networking.k8s.io/bookinfo-gateway`,
-      };
-    }
-    return {
-      status: "pass",
-      detail: `${where} exists${programmed ? " and is programmed" : ""}`,
-    };
+    return await gatewayApiProgrammed(ctx, "bookinfo-gateway");
   }
   const gw = await ctx.get({
     apiVersion: "networking.istio.io/v1",
@@ -156,5 +144,72 @@ async function checkBookinfoGateway(ctx: CheckContext): Promise<CheckOutcome> {
       ? `set the Gateway's selector to ${suggestion.join(", ")} (re-run \`deno task bookinfo\`), ` +
         "or label the gateway's pods to match (gateway chart value labels.istio)"
       : "re-run `deno task bookinfo` so the selector is derived from the installed gateway",
+  };
+}
+
+/**
+ * A Gateway API Gateway by its status contract: `Programmed=True` for its
+ * current generation (a condition observed for an older one is stale), and
+ * an address in `status.addresses`. Before any controller reconciles it, the
+ * API server's CRD defaults give `Accepted` and `Programmed` `Unknown`,
+ * reason `Pending`, "Waiting for controller": a fail naming istiod, which is
+ * the controller of the classes istio and istio-waypoint.
+ */
+async function gatewayApiProgrammed(ctx: CheckContext, name: string): Promise<CheckOutcome> {
+  const ns = ctx.config.bookinfo.namespace;
+  const gw = await ctx.get({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "Gateway",
+    namespace: ns,
+    name,
+  });
+  const where = `Gateway ${ns}/${name} (gateway.networking.k8s.io)`;
+  const describe = `kubectl -n ${ns} describe gateway.gateway.networking.k8s.io/${name}`;
+  if (!gw) {
+    return { status: "fail", detail: `${where} not found`, hint: "run `deno task bookinfo`" };
+  }
+  const conditions = statusConditions(gw);
+  const programmed = conditions.find((c) => c.type === "Programmed");
+  if (!programmed) {
+    return {
+      status: "fail",
+      detail: `${where} has no Programmed condition: no controller has reconciled it`,
+      hint: `is istiod running? kubectl -n ${ISTIO_NAMESPACE} get deploy/istiod; ${describe}`,
+    };
+  }
+  if (programmed.status !== "True") {
+    const accepted = conditions.find((c) => c.type === "Accepted");
+    const pending = programmed.reason === "Pending";
+    return {
+      status: "fail",
+      detail: `${where} is not programmed: ${describeCondition(programmed)}` +
+        (accepted && accepted.status !== "True" ? `; ${describeCondition(accepted)}` : ""),
+      hint: pending
+        ? `no controller has taken it: istiod programs class ${
+          String((gw.spec as Json | undefined)?.gatewayClassName ?? "istio")
+        } once ready (kubectl -n ${ISTIO_NAMESPACE} get deploy/istiod; ${describe})`
+        : describe,
+    };
+  }
+  const stale = staleness(gw, programmed);
+  if (stale) {
+    return {
+      status: "fail",
+      detail: `${where}: ${stale}; its controller has not reconciled the current spec`,
+      hint: `kubectl -n ${ISTIO_NAMESPACE} logs deploy/istiod; ${describe}`,
+    };
+  }
+  const addresses = (((gw.status as Json | undefined)?.addresses ?? []) as Json[])
+    .map((a) => String(a?.value ?? "")).filter((v) => v !== "");
+  if (addresses.length === 0) {
+    return {
+      status: "fail",
+      detail: `${where} is programmed but has no address in status.addresses`,
+      hint: `its Service needs an address: kubectl -n ${ns} get svc; ${describe}`,
+    };
+  }
+  return {
+    status: "pass",
+    detail: `${where} is programmed with address ${addresses.join(", ")}`,
   };
 }

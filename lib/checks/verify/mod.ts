@@ -20,6 +20,8 @@ import * as http from "./http.ts";
 import * as kiali from "./kiali.ts";
 import * as mesh from "./mesh.ts";
 import * as meshMtls from "./mesh_mtls.ts";
+import { MESH_STRICT, type MeshStrictOptions, runMeshStrict } from "./mesh_strict.ts";
+import { clusterFromClient } from "./_strict_cluster.ts";
 import * as telemetry from "./telemetry.ts";
 import * as workloads from "./workloads.ts";
 
@@ -28,6 +30,12 @@ export interface VerifyOptions extends http.ProductpageOptions {
   concurrency?: number;
   /** passed to every command (`onCommand` to show them, `signal` to stop) */
   hooks?: CommandHooks;
+  /**
+   * `--strict`: after the other checks, `mesh-strict`, which changes the
+   * cluster and restores it (the caller holds the run lock). Its `signal`
+   * defaults to `hooks.signal`.
+   */
+  strict?: boolean | MeshStrictOptions;
 }
 
 /** Every verify check, in report order; each `appliesTo` leaves out what the config turns off. */
@@ -39,6 +47,7 @@ const CHECKS: readonly CheckDef<VerifyOptions>[] = [
   mesh.ambientNamespaces,
   mesh.meshHbone,
   gateway.bookinfoGateway,
+  gateway.waypointGateway,
   telemetry.tracingProvider,
   telemetry.monitors,
   kiali.kialiCr,
@@ -54,5 +63,21 @@ export async function runVerify(
   options: VerifyOptions = {},
 ): Promise<CheckResult[]> {
   const ctx = new CheckContext(kube, config, { hooks: options.hooks, options });
-  return await runChecks(bindChecks(CHECKS, ctx), { concurrency: options.concurrency });
+  const results = await runChecks(bindChecks(CHECKS, ctx), { concurrency: options.concurrency });
+  if (!options.strict) return results;
+  const strict = options.strict === true ? {} : options.strict;
+  if (!kube.api) {
+    return [...results, {
+      ...MESH_STRICT,
+      status: "fail",
+      detail: "--strict needs the in-process API client, which is off for this kubeconfig",
+      hint:
+        "use a kubeconfig the client serves (no insecure-skip-tls-verify, X.509 v3 certificates)",
+    }];
+  }
+  const cluster = clusterFromClient(kube.api, options.hooks?.onCommand);
+  return [
+    ...results,
+    await runMeshStrict(cluster, config, { signal: options.hooks?.signal, ...strict }),
+  ];
 }

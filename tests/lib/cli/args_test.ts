@@ -48,6 +48,7 @@ Deno.test("a target with every run flag parses into the CliOptions main() uses",
     out: "render",
     address: undefined,
     host: undefined,
+    strict: false,
     format: "mermaid",
     verbose: true,
     fix: true,
@@ -77,6 +78,8 @@ Deno.test("down, render, graph and verify keep their own flags", () => {
   assertEquals(options(["graph", "--format", "dot"]).options.format, "dot");
   const verify = options(["verify", "--address", "10.0.0.1:80", "--host", "b.example.com"]).options;
   assertEquals([verify.address, verify.host], ["10.0.0.1:80", "b.example.com"]);
+  assertEquals(verify.strict, false);
+  assertEquals(options(["verify", "--strict"]).options.strict, true);
 });
 
 Deno.test("an unknown command exits 2 with a did-you-mean from the commands and targets", () => {
