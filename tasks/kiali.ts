@@ -55,6 +55,21 @@ export const kiali: Task = {
         kind: "Deployment",
         name: "kiali",
         namespace: k.namespace,
+        // kiali-operator makes the server from the Kiali CR: a timeout names them
+        madeBy: {
+          operator: {
+            apiVersion: "apps/v1",
+            kind: "Deployment",
+            name: "kiali-operator",
+            namespace: k.namespace,
+          },
+          from: {
+            apiVersion: "kiali.io/v1alpha1",
+            kind: "Kiali",
+            name: "kiali",
+            namespace: k.namespace,
+          },
+        },
       }],
     });
     return steps;

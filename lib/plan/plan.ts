@@ -12,6 +12,12 @@ export interface ObjectRef {
   kind: string;
   name: string;
   namespace?: string;
+  /**
+   * An object that an operator creates (not applied by meshup): the
+   * operator's workload and the resource it makes it from, so that a wait
+   * that never sees the object names them.
+   */
+  madeBy?: { operator: ObjectRef; from: ObjectRef };
 }
 
 /** A Kubernetes object as rendered from a template. */

@@ -285,6 +285,7 @@ function describePod(pod: PodReport): string {
 function objectHints(ref: ObjectRef, pods: PodReport[]): string[] {
   const ns = ref.namespace ? `-n ${ref.namespace} ` : "";
   const hints = [`kubectl ${ns}describe ${shortRef(ref)}`];
+  if (ref.madeBy) hints.unshift(makerHint(ref.madeBy));
   const looping = pods.find((p) => p.problems.some((q) => q.reason === "CrashLoopBackOff"));
   if (looping) {
     const container = looping.problems.find((q) => q.reason === "CrashLoopBackOff")?.container;
@@ -298,9 +299,28 @@ function objectHints(ref: ObjectRef, pods: PodReport[]): string[] {
   return hints;
 }
 
+/**
+ * The hint for an object an operator should have made: the operator's
+ * workload, its logs, and the resource it reconciles (its conditions say
+ * why it did not).
+ */
+function makerHint(madeBy: NonNullable<ObjectRef["madeBy"]>): string {
+  const { operator, from } = madeBy;
+  const ns = (r: ObjectRef): string => (r.namespace ? `-n ${r.namespace} ` : "");
+  return `${operator.name} makes it from ${from.kind} ${
+    from.namespace ? `${from.namespace}/` : ""
+  }${from.name}: is the operator running and did it reconcile? kubectl ${ns(operator)}get ${
+    shortRef(operator)
+  }; kubectl ${ns(operator)}logs ${shortRef(operator)} --tail=50; kubectl ${
+    ns(from)
+  }get ${from.kind.toLowerCase()}/${from.name} -o yaml`;
+}
+
 function firstHint(input: DiagnoseInput): string {
   const unready = input.objects.filter((o) => o.status !== "Current");
   if (unready.length === 0) return "kubectl get events -A --sort-by=.lastTimestamp";
+  const made = unready.find((o) => o.status === "NotFound" && o.ref.madeBy);
+  if (made?.ref.madeBy) return makerHint(made.ref.madeBy);
   const worst = [...unready].sort((a, b) => statusRank(a.status) - statusRank(b.status))[0];
   const pods = relatedPods(worst.ref, input.pods).map(podProblems).sort(byTrouble);
   const hints = objectHints(worst.ref, pods);

@@ -5,7 +5,8 @@
  * address) and the Kiali operator (a Kiali CR yields the server and the
  * operator's own status conditions). Driven with the real kubectl.
  */
-import { assert, assertEquals, assertMatch } from "../_assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
+import { withCluster } from "../_cluster.ts";
 import { tools } from "./_tools.ts";
 import { startSim } from "./mod.ts";
 
@@ -176,4 +177,16 @@ Deno.test("deno task sim plays the Kiali operator: a Kiali CR yields the kiali D
     await Deno.remove(dir, { recursive: true }).catch(() => undefined);
     assertEquals(status.code, 0);
   }
+});
+
+Deno.test("up without a Kiali operator playing times out on deploy/kiali with a hint naming kiali-operator", async () => {
+  await withCluster(async (c) => {
+    const r = await c.run(["kiali", "--timeout", "3s"]);
+    assertEquals(r.code, 1, r.out.slice(-2000));
+    const failed = r.events.find((e) => e.type === "step-failed" && e.step === "server");
+    assert(failed && failed.type === "step-failed", r.out.slice(-2000));
+    assertStringIncludes(failed.error, "deploy/kiali");
+    assertStringIncludes(r.out + r.err, "kiali-operator makes it from Kiali kiali/kiali");
+    assertStringIncludes(r.out + r.err, "kubectl -n kiali logs deploy/kiali-operator --tail=50");
+  }, { sim: { operators: false } });
 });

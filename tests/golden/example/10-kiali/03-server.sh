@@ -1,3 +1,3 @@
 # kiali / server: Kiali server Deployment kiali/kiali ready
-# fingerprint 2cd95a50dc1b06f80558
+# fingerprint 5235fb255861d3787e97
 # wait (watch, kstatus) for Deployment kiali/kiali

@@ -1,3 +1,3 @@
 # kiali / server: Kiali server Deployment observability/kiali ready
-# fingerprint 7fdd7a070a7f29376b10
+# fingerprint 15752108a0b5d0bd58c6
 # wait (watch, kstatus) for Deployment observability/kiali
