@@ -10,6 +10,9 @@
  * the Telemetry resource names exists in meshConfig, the monitors exist,
  * Kiali has reconciled, and a real request to `/productpage` through the
  * gateway answers 200 and grows ztunnel's mutual_tls connection counters.
+ * Objects with a status contract pass on their status, never on existing.
+ * With `strict`, `mesh-strict` (mesh_strict.ts) then proves STRICT mTLS is
+ * enforced; it changes the cluster and restores it.
  */
 import { type CheckResult, runChecks } from "../common.ts";
 import { bindChecks, CheckContext, type CheckDef } from "../context.ts";
