@@ -31,6 +31,8 @@ export interface ProcOptions {
 
 export interface ProcessRunner {
   run(argv: readonly string[], options?: ProcOptions): Promise<ProcResult>;
+  /** the executable a tool resolves to, when it exists and may be executed; no process */
+  locate?(tool: string): Promise<string | undefined>;
 }
 
 /** Paths of the binaries; `kubectl` and `helm` on PATH by default. */
@@ -72,6 +74,19 @@ export class DenoProcessRunner implements ProcessRunner {
     this.#env = options.env;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#killGraceMs = options.killGraceMs ?? 5_000;
+  }
+
+  async locate(tool: string): Promise<string | undefined> {
+    const bin = tool === "kubectl" || tool === "helm" ? this.#binaries[tool] : tool;
+    const path = this.#env?.PATH ?? Deno.env.get("PATH") ?? "";
+    const candidates = bin.includes("/")
+      ? [bin]
+      : path.split(":").filter(Boolean).map((d) => `${d}/${bin}`);
+    for (const candidate of candidates) {
+      const info = await Deno.stat(candidate).catch(() => undefined);
+      if (info?.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return candidate;
+    }
+    return undefined;
   }
 
   /** The children running now. */

@@ -20,9 +20,10 @@ export interface PreflightOptions {
 /** kubectl and helm runnable, the API server answering; throws `InputError` otherwise. */
 export async function preflight(kube: Kube, options: PreflightOptions): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 15_000;
-  const tool = async (argv: string[]): Promise<void> => {
+  const tool = async (argv: string[], failure?: unknown): Promise<void> => {
     const name = argv[0];
     try {
+      if (failure) throw failure;
       const r = await kube.proc.run(argv, { timeoutMs, signal: options.signal });
       if (r.code !== 0) {
         throw new InputError(
@@ -60,8 +61,15 @@ export async function preflight(kube: Kube, options: PreflightOptions): Promise<
       );
     }
   };
+  // with the in-process client serving the context, a run may need no kubectl process
+  // at all: then kubectl is only looked up, not started
+  const kubectl = kube.api && kube.proc.locate
+    ? kube.proc.locate("kubectl").then((found) => {
+      if (!found) throw new MissingBinaryError("kubectl", "kubectl");
+    }).catch((e) => tool(["kubectl"], e))
+    : tool(["kubectl", "version", "--client", "-o", "json"]);
   await Promise.all([
-    tool(["kubectl", "version", "--client", "-o", "json"]),
+    kubectl,
     tool(["helm", "version", "--short"]),
     reachable(),
   ]);

@@ -3,7 +3,7 @@
  * first change, renewed, released; a live holder refuses a second run, a
  * silent one is taken over after its whole lease duration.
  */
-import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
 import { countCmd, REPO, withCluster } from "../_cluster.ts";
 import { main } from "../../Taskfile.ts";
 import { kubeBinaries } from "../sim/binaries.ts";
@@ -60,9 +60,9 @@ Deno.test("a changing run takes the lock before its first change and releases it
     assertEquals(spec.holderIdentity, "");
     assert(c.sim.requests.count({ method: "POST", path: LEASES }) >= 1);
     assert(c.sim.requests.count({ method: "PUT", path: LEASES }) >= 1);
-    // the preflight ran the tools once each
+    // the preflight ran helm once; kubectl, which the in-process client spares, it only looked up
     assertEquals(countCmd(r.spawned, "helm", "version"), 1);
-    assertEquals(countCmd(r.spawned, "kubectl", "version"), 1);
+    assertEquals(countCmd(r.spawned, "kubectl", "version"), 0);
   });
 });
 
@@ -99,7 +99,7 @@ Deno.test("a second run while the holder renews exits 2 naming the holder and it
     try {
       const r = await c.run(["istio:base", "--only"]);
       assertEquals(r.code, 2);
-      assertStringIncludes(r.err, '"up" by ann@other-box pid 4242 for 90s');
+      assertMatch(r.err, /"up" by ann@other-box pid 4242 for 9\ds/);
       assertStringIncludes(r.err, "hint:");
       assertEquals(countCmd(r.spawned, "helm", "upgrade"), 0);
       assertEquals(c.sim.list("v1", "Secret", "istio-system").length, 0);

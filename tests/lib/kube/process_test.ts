@@ -71,3 +71,11 @@ Deno.test("an aborted signal stops the child at once", async () => {
   const r = await pending;
   assert(r.code !== 0);
 });
+
+Deno.test("locate() finds an executable on PATH or by path without starting it", async () => {
+  const runner = new DenoProcessRunner({ binaries: { helm: "/nonexistent/helm" } });
+  assert((await runner.locate("sh"))?.endsWith("/sh"));
+  assertEquals(await runner.locate("/nonexistent/helm"), undefined);
+  assertEquals(await runner.locate("helm"), undefined);
+  assertEquals(runner.spawned, []);
+});
