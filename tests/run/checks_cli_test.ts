@@ -10,13 +10,15 @@ Deno.test("doctor and verify run from the CLI, print their checks and exit by th
     assertEquals(doctor.code, 0, doctor.out);
     const up = await c.run(["up"]);
     assertEquals(up.code, 0, up.err);
-    // a loopback stand-in for productpage behind the gateway address
+    // a loopback stand-in for productpage behind the gateway address; each request is one
+    // productpage request in the simulator's ambient model (ztunnel's counters, for mesh-mtls)
     const server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      (req) =>
-        new URL(req.url).pathname === "/productpage"
-          ? new Response("<title>Simple Bookstore App</title>")
-          : new Response("", { status: 404 }),
+      (req) => {
+        if (new URL(req.url).pathname !== "/productpage") return new Response("", { status: 404 });
+        c.sim.ambient.recordProductpageRequest();
+        return new Response("<title>Simple Bookstore App</title>");
+      },
     );
     try {
       const address = `127.0.0.1:${server.addr.port}`;
