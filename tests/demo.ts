@@ -69,13 +69,16 @@ export async function demo(args: string[] = []): Promise<number> {
       );
       return code;
     };
-    // the simulator runs no pods: a loopback server stands in for productpage behind the gateway
+    // the simulator runs no pods: a loopback server stands in for productpage behind the gateway,
+    // and each request counts as one productpage request in the simulator's ambient model
+    // (ztunnel's connection counters, which verify's mesh-mtls reads)
     const productpage = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-      (req) =>
-        new URL(req.url).pathname === "/productpage"
-          ? new Response("stand-in productpage")
-          : new Response("", { status: 404 }),
+      (req) => {
+        if (new URL(req.url).pathname !== "/productpage") return new Response("", { status: 404 });
+        sim.ambient.recordProductpageRequest();
+        return new Response("stand-in productpage");
+      },
     );
     let codes: number[];
     try {
