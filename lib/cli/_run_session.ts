@@ -69,6 +69,15 @@ export class RunSession {
     this.gate = new ChangeGate(options.kube, lock, {
       context: options.context,
       signal: this.interrupts.signal,
+      // the probes are announced like every other command
+      onCommand: (argv) =>
+        options.emit({
+          type: "cmd",
+          time: new Date().toISOString(),
+          task: "preflight",
+          step: "tools",
+          argv,
+        }),
     });
   }
 

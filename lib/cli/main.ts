@@ -167,8 +167,11 @@ async function execute(
     if (o.timeline) events.push(e);
     output.emit(e);
   };
+  // the secrets a run reads from the environment reach no child process
+  const secretEnv = plan.tasks.flatMap((t) => t.steps)
+    .flatMap((s) => s.kind === "secret" ? Object.values(s.fromEnv) : []);
   const connection = await connect({
-    proc: processRunner(o.env, o.options),
+    proc: processRunner(o.env, o.options, secretEnv),
     redactor,
     context: cli.context,
     env: o.env,
@@ -344,9 +347,11 @@ async function checks(
 function processRunner(
   env: Record<string, string | undefined>,
   options: MainOptions,
+  withoutEnv: readonly string[] = [],
 ): ProcessRunner {
   return options.proc ?? new DenoProcessRunner({
     binaries: { kubectl: env.MESHUP_KUBECTL ?? "kubectl", helm: env.MESHUP_HELM ?? "helm" },
+    withoutEnv,
   });
 }
 

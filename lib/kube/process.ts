@@ -44,6 +44,8 @@ export interface Binaries {
 export interface DenoProcessRunnerOptions {
   binaries?: Partial<Binaries>;
   env?: Record<string, string>;
+  /** variables the children must not inherit (the secrets meshup reads from the environment) */
+  withoutEnv?: readonly string[];
   /** the deadline of a child without its own (default 15 minutes) */
   timeoutMs?: number;
   /** after SIGTERM, how long a child has before SIGKILL (default 5 s) */
@@ -63,6 +65,7 @@ const DEFAULT_TIMEOUT_MS = 15 * 60_000;
 export class DenoProcessRunner implements ProcessRunner {
   readonly #binaries: Binaries;
   readonly #env: Record<string, string> | undefined;
+  readonly #withoutEnv: readonly string[];
   readonly #timeoutMs: number;
   readonly #killGraceMs: number;
   readonly #running = new Map<Deno.ChildProcess, RunningProcess>();
@@ -72,6 +75,7 @@ export class DenoProcessRunner implements ProcessRunner {
   constructor(options: DenoProcessRunnerOptions = {}) {
     this.#binaries = { kubectl: "kubectl", helm: "helm", ...options.binaries };
     this.#env = options.env;
+    this.#withoutEnv = options.withoutEnv ?? [];
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#killGraceMs = options.killGraceMs ?? 5_000;
   }
@@ -87,6 +91,14 @@ export class DenoProcessRunner implements ProcessRunner {
       if (info?.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return candidate;
     }
     return undefined;
+  }
+
+  /** The children's environment: inherited, plus `env`, without `withoutEnv`. */
+  #childEnv(): { env?: Record<string, string>; clearEnv?: boolean } {
+    if (this.#withoutEnv.length === 0) return this.#env ? { env: this.#env } : {};
+    const env = { ...Deno.env.toObject(), ...this.#env };
+    for (const name of this.#withoutEnv) delete env[name];
+    return { env, clearEnv: true };
   }
 
   /** The children running now. */
@@ -105,7 +117,7 @@ export class DenoProcessRunner implements ProcessRunner {
         stdin: options.stdin === undefined ? "null" : "piped",
         stdout: "piped",
         stderr: "piped",
-        ...(this.#env ? { env: this.#env } : {}),
+        ...this.#childEnv(),
         // the child calls setsid(): its own session and process group, out of the
         // terminal's reach (the option node:child_process's `detached` uses)
         ...{ detached: true },

@@ -270,7 +270,7 @@ export function formatArgv(argv: readonly string[]): string {
 }
 
 function quoteArg(arg: string): string {
-  if (arg !== "" && /^[\w@%+=:,./<>-]+$/.test(arg)) return arg;
+  if (arg !== "" && /^[\w@%+=:,./-]+$/.test(arg)) return arg;
   return `'${arg.replaceAll("'", `'\\''`)}'`;
 }
 

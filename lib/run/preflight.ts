@@ -14,6 +14,8 @@ export interface PreflightOptions {
   context: string;
   /** each probe's deadline (default 15 s) */
   timeoutMs?: number;
+  /** a probe is about to run */
+  onCommand?(argv: string[]): void;
   signal?: AbortSignal;
 }
 
@@ -24,6 +26,7 @@ export async function preflight(kube: Kube, options: PreflightOptions): Promise<
     const name = argv[0];
     try {
       if (failure) throw failure;
+      options.onCommand?.(argv);
       const r = await kube.proc.run(argv, { timeoutMs, signal: options.signal });
       if (r.code !== 0) {
         throw new InputError(

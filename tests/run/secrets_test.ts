@@ -67,13 +67,9 @@ Deno.test("--json announces every command the run spawned, from the first", asyn
       (e as { argv: string[] }).argv.join(" ")
     );
     assert(r.spawned.length > 0);
-    // TODO(lead): lib/run/preflight.ts's tool probes (`kubectl version --client`,
-    // `helm version --short`) are not announced yet; they are the only exception
-    const probes = ["kubectl version --client -o json", "helm version --short"];
-    for (const argv of r.spawned) {
-      if (probes.includes(argv.join(" "))) continue;
-      assert(announced.includes(argv.join(" ")), argv.join(" "));
-    }
+    // the preflight's tool probes included
+    assert(r.spawned.some((a) => a.join(" ") === "helm version --short"));
+    for (const argv of r.spawned) assert(announced.includes(argv.join(" ")), argv.join(" "));
   });
 });
 

@@ -79,3 +79,18 @@ Deno.test("locate() finds an executable on PATH or by path without starting it",
   assertEquals(await runner.locate("helm"), undefined);
   assertEquals(runner.spawned, []);
 });
+
+Deno.test("a variable named in withoutEnv reaches no child; the rest is inherited", async () => {
+  Deno.env.set("MESHUP_TEST_SECRET", "a-secret-value-1");
+  Deno.env.set("MESHUP_TEST_PLAIN", "plain-value");
+  try {
+    const runner = new DenoProcessRunner({ withoutEnv: ["MESHUP_TEST_SECRET"] });
+    const r = await runner.run(["env"]);
+    assertEquals(r.code, 0);
+    assertEquals(r.stdout.includes("a-secret-value-1"), false);
+    assertEquals(r.stdout.includes("MESHUP_TEST_PLAIN=plain-value"), true);
+  } finally {
+    Deno.env.delete("MESHUP_TEST_SECRET");
+    Deno.env.delete("MESHUP_TEST_PLAIN");
+  }
+});
