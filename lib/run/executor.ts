@@ -7,6 +7,7 @@
 import type { RepoChart } from "../kube/chart_cache.ts";
 import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
 import type { RunEvent, StepAction } from "../output/events.ts";
+import type { Change } from "../output/diff_view.ts";
 import type { PlannedTask, Step, StepGuard } from "../plan/plan.ts";
 import type { WaitOptions } from "./wait.ts";
 
@@ -106,6 +107,12 @@ export interface Executor<S extends Step, O = unknown, A = unknown> {
   wait?(ctx: StepContext, step: S, observed: O): Promise<{ ready?: Promise<unknown> }>;
   /** `down`: undo what `up` did, if it is there */
   down(ctx: StepContext, step: S): Promise<StepResult>;
+  /**
+   * `diff`: what `act` would change, read-only (it may read and dry-run,
+   * never write); given the decision too, so that a skipped step can still
+   * report drift. Without it, an `act` decision is one `update` of the step.
+   */
+  explain?(ctx: StepContext, step: S, observed: O, decision: Decision<A>): Promise<Change[]>;
 }
 
 /** A skip that found its result in place. */
