@@ -1,5 +1,9 @@
 import { assertEquals } from "../../_assert.ts";
-import { latestReleaseCharts, releaseChart } from "../../../lib/kube/release_payload.ts";
+import {
+  latestReleaseCharts,
+  releaseChart,
+  releaseConfig,
+} from "../../../lib/kube/release_payload.ts";
 
 /** A release Secret as the API server returns it: base64 of helm's base64 of gzipped JSON. */
 async function secret(
@@ -58,4 +62,21 @@ Deno.test("latestReleaseCharts() keeps the newest revision of each release", asy
     await secret("istiod", 2, "1.30.3"),
   ]);
   assertEquals(charts.map((c) => [c.release, c.revision, c.version]), [["istiod", 2, "1.30.3"]]);
+});
+
+Deno.test("releaseConfig() returns the release's user-supplied values, and undefined for a Secret that is not a release", async () => {
+  assertEquals(await releaseConfig(await secret("istiod", 1, "1.30.3")), {
+    password: "never-read",
+  });
+  assertEquals(
+    await releaseConfig({ metadata: { labels: { owner: "helm", name: "x" } } }),
+    undefined,
+  );
+  assertEquals(
+    await releaseConfig({
+      metadata: { labels: { owner: "helm", name: "x" } },
+      data: { release: "!!" },
+    }),
+    undefined,
+  );
 });
