@@ -239,6 +239,20 @@ export class Kube {
     fn: () => Promise<unknown>,
   ): Promise<void> {
     const shown = this.redactor.redactArgv(argv);
+  /**
+   * What server-side apply of `objects` with conflicts forced would store
+   * (`dryRun=All`, nothing changes), one object each, in order: in process
+   * side by side, else `kubectl apply --server-side --dry-run=server`.
+   */
+  async dryRunApply(
+    objects: readonly Json[],
+    options: CommandHooks & DryRunOptions,
+  ): Promise<Json[]> {
+    if (this.api) return await dryRunInProcess(this.api, objects, options);
+    const argv = kubectlDryRunApplyArgv(await options.file(), { ...options, target: this.target });
+    return dryRunOutput(await this.exec(argv, options));
+  }
+
     hooks.onCommand?.(shown);
     try {
       await fn();

@@ -37,6 +37,22 @@ export const OUTCOME_LABEL: Record<TaskOutcome, string> = {
   "not-run": "not run",
 };
 
+type StepDone = Extract<RunEvent, { type: "step-done" }>;
+
+/**
+ * A finished step's action: `applied`, `drift corrected: spec.tracing`,
+ * `pruned Gateway/bookinfo/bookinfo-gateway`.
+ */
+export function actionText(e: StepDone, c: Colors): string {
+  if (e.action === "corrected") {
+    return c.yellow(`drift corrected: ${(e.fields ?? []).join(", ") || "(fields unknown)"}`);
+  }
+  if (e.action === "pruned" && e.objects?.length) {
+    return c.yellow(`pruned ${e.objects.join(", ")}`);
+  }
+  return c.green(e.action);
+}
+
 export function outcomeText(outcome: TaskOutcome, c: Colors): string {
   const label = OUTCOME_LABEL[outcome];
   if (outcome === "done") return c.green(label);

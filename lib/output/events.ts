@@ -33,7 +33,11 @@ export type StepAction =
   | "fixed"
   | "waited"
   | "deleted"
-  | "uninstalled";
+  | "uninstalled"
+  /** drift taken back: a field meshup sets had been changed by someone else */
+  | "corrected"
+  /** left behind by an earlier run's plan, removed at the task's end */
+  | "pruned";
 
 /** Final state of a task in the summary. */
 export type TaskOutcome = "done" | "unchanged" | "failed" | "skipped" | "not-run";
@@ -61,7 +65,17 @@ export type RunEvent =
   /** progress of a wait: what is still not ready */
   | Base & { type: "wait"; task: string; step: string; pending: ObjectState[] }
   | Base & { type: "step-skip"; task: string; step: string; reason: string }
-  | Base & { type: "step-done"; task: string; step: string; action: StepAction; durationMs: number }
+  | Base & {
+    type: "step-done";
+    task: string;
+    step: string;
+    action: StepAction;
+    durationMs: number;
+    /** `corrected`: the drifted fields (`spec.tracing`); `pruned`: nothing */
+    fields?: string[];
+    /** the objects the action concerned, `group/Kind/namespace/name` (drifted or pruned ones) */
+    objects?: string[];
+  }
   | Base & { type: "step-failed"; task: string; step: string; error: string; durationMs: number }
   | Base & {
     type: "retry";

@@ -6,6 +6,7 @@ import type { RunEvent } from "./events.ts";
 import { shellQuote } from "../kube/argv.ts";
 import type { ErrorDetails, Output, OutputOptions, Sink } from "./_sink.ts";
 import {
+  actionText,
   clock,
   eventTime,
   formatDuration,
@@ -78,7 +79,7 @@ export class PlainView implements Output {
         this.#line(time, e.task, e.step, c.dim(`skipped: ${e.reason}`));
         return;
       case "step-done":
-        this.#line(time, e.task, e.step, `${c.green(e.action)} in ${formatDuration(e.durationMs)}`);
+        this.#line(time, e.task, e.step, `${actionText(e, c)} in ${formatDuration(e.durationMs)}`);
         return;
       case "step-failed": {
         const [first, ...rest] = e.error.split("\n");

@@ -8,6 +8,7 @@ import type { RunEvent, TaskOutcome } from "./events.ts";
 import { shellQuote } from "../kube/argv.ts";
 import type { ErrorDetails, Output, OutputOptions, Sink } from "./_sink.ts";
 import {
+  actionText,
   eventTime,
   fitAnsi,
   formatDuration,
@@ -97,7 +98,7 @@ export class TtyView implements Output {
       case "step-done":
         Object.assign(this.#step(this.#task(e.task), e.step), {
           state: "done",
-          result: `${e.action} ${formatDuration(e.durationMs)}`,
+          result: `${actionText(e, c)} ${formatDuration(e.durationMs)}`,
         });
         break;
       case "step-failed": {

@@ -69,9 +69,19 @@ export interface StepContext {
 /** What a step did, or why it did nothing; `ready` settles when its workloads are. */
 export interface StepResult {
   action?: StepAction;
+  /** `corrected`: the drifted fields; with `objects`, the objects they are on */
+  fields?: string[];
+  objects?: string[];
   skip?: StepSkip;
   /** a wait still running: resolves to its error, or undefined once ready */
   ready?: Promise<unknown>;
+}
+
+/** An action with what it concerned (drift taken back: which fields of which objects). */
+export interface ActOutcome {
+  action: StepAction;
+  fields?: string[];
+  objects?: string[];
 }
 
 export interface StepSkip {
@@ -99,7 +109,8 @@ export interface Executor<S extends Step, O = unknown, A = unknown> {
   decide(step: S, observed: O, settings: StepSettings): Decision<A>;
   /** whether `act` with this plan changes the cluster (default true); a read-only act needs no lock */
   changes?(step: S, plan: A): boolean;
-  act(ctx: StepContext, step: S, plan: A): Promise<StepAction>;
+  /** what it did: an action, or an action with the fields and objects it concerned */
+  act(ctx: StepContext, step: S, plan: A): Promise<StepAction | ActOutcome>;
   /**
    * Starts waiting for what the step brings up; `ready` (a wait that goes
    * on while later steps run) resolves to its error, or undefined.
@@ -113,6 +124,11 @@ export interface Executor<S extends Step, O = unknown, A = unknown> {
    * report drift. Without it, an `act` decision is one `update` of the step.
    */
   explain?(ctx: StepContext, step: S, observed: O, decision: Decision<A>): Promise<Change[]>;
+}
+
+/** What `act` returned, as a step's result. */
+export function actResult(done: StepAction | ActOutcome): StepResult {
+  return typeof done === "string" ? { action: done } : { ...done };
 }
 
 /** A skip that found its result in place. */

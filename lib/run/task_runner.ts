@@ -5,9 +5,10 @@
  */
 import type { TaskOutcome } from "../output/events.ts";
 import type { PlannedTask, Step } from "../plan/plan.ts";
-import type { StepContext, StepResult } from "./executor.ts";
+import { actResult, type StepContext, type StepResult } from "./executor.ts";
 import { executorFor } from "./executors/mod.ts";
 import { guardReason } from "./guard.ts";
+import { dropTaskInventory, lastInventories, pruneTask } from "./prune.ts";
 import type { TaskResult } from "./scheduler.ts";
 import type { RunServices } from "./services.ts";
 
@@ -26,7 +27,7 @@ async function upStep(ctx: StepContext, step: Step): Promise<StepResult> {
   }
   const result: StepResult = "skip" in decision
     ? { skip: decision.skip }
-    : { action: await ex.act(ctx, step, decision.act) };
+    : actResult(await ex.act(ctx, step, decision.act));
   const { ready } = await ex.wait?.(ctx, step, observed) ?? {};
   return ready ? { ...result, ready } : result;
 }
@@ -50,6 +51,9 @@ export async function runTask(
   const now = services.now;
   let changed = 0;
   let unchanged = 0;
+  const drifted: string[] = [];
+  // the last inventories: read once per run, side by side with the first steps
+  if (!options.down) void lastInventories(services).catch(() => undefined);
   const deferred: { step: Step; t0: number; result: StepResult }[] = [];
   const stopWaits = new AbortController();
   const signal = services.signal
@@ -64,12 +68,15 @@ export async function runTask(
     // a passing check or a wait changes nothing in the cluster
     if (r.action === "checked" || r.action === "waited") unchanged++;
     else changed++;
+    if (r.action === "corrected") drifted.push(...r.fields ?? []);
     services.emit({
       type: "step-done",
       task: task.id,
       step: step.id,
       action: r.action!,
       durationMs: now() - t0,
+      ...(r.fields ? { fields: r.fields } : {}),
+      ...(r.objects ? { objects: r.objects } : {}),
     });
   };
   const fail = (step: Step, t0: number, e: unknown): TaskResult => {
@@ -126,8 +133,21 @@ export async function runTask(
     }
     const failed = await settle();
     if (failed) return failed;
+    // the new objects are ready: what an earlier plan applied and this one
+    // does not goes now (up); down drops the inventory with what it lists
+    const t0 = now();
+    const placement = { signal, background: !!options.background };
+    try {
+      if (options.down) await dropTaskInventory(services, task, placement);
+      else changed += await pruneTask(services, task, placement);
+    } catch (e) {
+      return fail({ id: "prune" } as Step, t0, e);
+    }
   } finally {
     stopWaits.abort();
+  }
+  if (drifted.length) {
+    return { outcome: "done", reason: `drift corrected: ${[...new Set(drifted)].join(", ")}` };
   }
   if (changed > 0) return { outcome: "done" };
   if (steps.length === 0) {

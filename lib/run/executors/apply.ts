@@ -1,12 +1,14 @@
 /**
  * `apply`: server-side apply of a step's objects under one field manager,
- * skipped when every live object carries the step's fingerprint. CRDs are
+ * skipped when every live object carries the step's fingerprint and a
+ * server-side dry-run apply would change none of them; a drifted field is
+ * taken back ("corrected") and named. CRDs are
  * waited for (Established) before the next step; workloads become ready
  * while the task's next steps run.
  */
 import { kubectlApplyArgv, kubectlDeleteArgv } from "../../kube/argv.ts";
 import type { Json } from "../../kube/kube.ts";
-import { FINGERPRINT_KEY } from "../../plan/fingerprint.ts";
+import { FIELD_MANAGER, FINGERPRINT_KEY } from "../../plan/fingerprint.ts";
 import type { ApplyStep, ObjectRef } from "../../plan/plan.ts";
 import type { Executor, StepContext, StepResult } from "../executor.ts";
 import { timeoutSeconds, unchanged } from "../executor.ts";
@@ -27,6 +29,14 @@ interface Observed extends ApplyContent {
   live?: Json[];
 }
 
+  /** the live objects' drift from what applying would make of them, when they are all in place */
+  drift?: Drift[];
+}
+
+/** What an early read finds: the live objects and, when they are all ours and current, drift. */
+interface Read {
+  live?: Json[];
+  drift?: Drift[];
 /** Writes the step's manifest where the printed command can find it again. */
 async function manifestFile(
   ctx: StepContext,
@@ -51,39 +61,81 @@ async function readLive(
 
 export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
   prefetch(ctx, step) {
+/** Every planned object is live and carries the step's fingerprint. */
+function inPlace(m: ApplyContent, live: Json[] | undefined): live is Json[] {
+  return !!live && live.length === m.objects.length &&
+    live.every((o) => annotationsOf(o)[FINGERPRINT_KEY] === m.fp);
+}
+
+/**
+ * The live objects, then, when the fingerprints say unchanged, what a
+ * server-side dry-run apply of the step's objects would change in them
+ * (in process, side by side: no process on a no-op run).
+ */
+async function read(ctx: StepContext, step: ApplyStep, refs?: ObjectRef[]): Promise<Read> {
+  const live = await readLive(ctx, step, refs);
+  const m = applyContent(step, ctx.prepared);
+  if (!inPlace(m, live)) return { live };
+  try {
+    const wouldBe = await ctx.kube.dryRunApply(m.objects, {
+      ...ctx.hooks,
+      fieldManager: FIELD_MANAGER,
+      refs: m.refs,
+      file: () => manifestFile(ctx, step, m, "-dry-run"),
+      namespace: step.defaultNamespace,
+    });
+    return { live, drift: driftOf(live, wouldBe) };
+  } catch (e) {
+    if (ctx.signal?.aborted) throw e;
+    ctx.emit({
+      type: "log",
+      level: "warn",
+      task: ctx.task.id,
+      message: `Cannot check drift of step "${step.id}": ${
+        ctx.kube.redactor.redact((e as Error).message).split("\n")[0]
+      }`,
+    });
+    return { live };
+  }
+}
+
     if (step.when) return undefined;
     // the refs alone, without rendering the manifest: the run's start stays light
-    return readLive(ctx, step, ctx.kube.api ? stepRefs(step, ctx.prepared) : undefined);
+    return read(ctx, step, ctx.kube.api ? stepRefs(step, ctx.prepared) : undefined);
   },
 
   async observe(ctx, step) {
     const m = applyContent(step, ctx.prepared);
     if (ctx.settings.force) return m;
-    const prefetched = ctx.prefetched() as Promise<Json[] | undefined> | undefined;
-    return { ...m, live: await (prefetched ?? readLive(ctx, step, m.refs)) };
+    const prefetched = ctx.prefetched() as Promise<Read | undefined> | undefined;
+    return { ...m, ...(await prefetched ?? await read(ctx, step, m.refs)) };
   },
 
   decide(_step, observed, settings) {
-    const { live, objects, fp } = observed;
-    if (
-      !settings.force && live && live.length === objects.length &&
-      live.every((o) => annotationsOf(o)[FINGERPRINT_KEY] === fp)
-    ) {
+    const { live, objects, fp, drift } = observed;
+    if (!settings.force && inPlace(observed, live)) {
+      if (drift?.length) return { act: observed };
       return unchanged(`unchanged (${objects.length} objects, fingerprint ${fp})`);
     }
-    return { act: observed };
+    return { act: { ...observed, drift: undefined } };
   },
 
   async act(ctx, step, m) {
-    const { objects, refs } = m;
+    const { objects, refs, drift } = m;
     const argv = kubectlApplyArgv(await manifestFile(ctx, step, m), {
       target: ctx.kube.target,
       namespace: step.defaultNamespace,
     });
     // in process when the client is there: the command is shown so it can
-    // be repeated by hand, and its file stays on disk until the run ends
+    // be repeated by hand, and its file stays on disk until the run ends;
+    // a drifted field is taken back: conflicts are forced, our fields only
     await ctx.kube.applyObjects(objects, { ...ctx.hooks, argv, refs });
-    return "applied";
+    if (!drift?.length) return "applied";
+    return {
+      action: "corrected",
+      fields: [...new Set(drift.flatMap((d) => d.fields))].sort(),
+      objects: drift.map((d) => d.object),
+    };
   },
 
   async wait(ctx, step, { refs }) {

@@ -2,7 +2,7 @@
 import { resourceArg } from "../../kube/argv.ts";
 import type { DeleteStep, ObjectRef } from "../../plan/plan.ts";
 import type { Executor, StepContext, StepResult } from "../executor.ts";
-import { unchanged } from "../executor.ts";
+import { actResult, unchanged } from "../executor.ts";
 
 async function existing(ctx: StepContext, refs: ObjectRef[]): Promise<ObjectRef[]> {
   const found = await Promise.all(refs.map((ref) => ctx.kube.getObject(ref, ctx.hooks)));
@@ -44,5 +44,5 @@ export async function deleteExisting(ctx: StepContext, refs: ObjectRef[]): Promi
   const present = await existing(ctx, refs);
   const d = deleteExecutor.decide(step, present, ctx.settings);
   if ("skip" in d) return d;
-  return { action: await deleteExecutor.act(ctx, step, d.act) };
+  return actResult(await deleteExecutor.act(ctx, step, d.act));
 }

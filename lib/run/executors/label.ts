@@ -6,7 +6,7 @@ import { kubectlLabelArgv, resourceArg } from "../../kube/argv.ts";
 import type { Json } from "../../kube/kube.ts";
 import type { LabelStep } from "../../plan/plan.ts";
 import type { Decision, Executor, StepResult } from "../executor.ts";
-import { unchanged } from "../executor.ts";
+import { actResult, unchanged } from "../executor.ts";
 
 interface Observed {
   obj?: Json;
