@@ -14,6 +14,12 @@ import type { ProcessRunner, ProcResult } from "./process.ts";
 import type { Redactor } from "../output/redact.ts";
 import { CommandError, isTransient, retry, type RetryInfo } from "./retry.ts";
 import { kubectlWatch, kubectlWatchArgv, type WatchHandler } from "./_kubectl_watch.ts";
+import {
+  dryRunInProcess,
+  type DryRunOptions,
+  dryRunOutput,
+  kubectlDryRunApplyArgv,
+} from "./dry_run.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -230,16 +236,6 @@ export class Kube {
   }
 
   /**
-   * Does in process what `argv` would do, announced as `argv`; a failure
-   * is worded like a failed kubectl, with the server's answer for stderr.
-   */
-  async #inProcess(
-    argv: readonly string[],
-    hooks: CommandHooks,
-    fn: () => Promise<unknown>,
-  ): Promise<void> {
-    const shown = this.redactor.redactArgv(argv);
-  /**
    * What server-side apply of `objects` with conflicts forced would store
    * (`dryRun=All`, nothing changes), one object each, in order: in process
    * side by side, else `kubectl apply --server-side --dry-run=server`.
@@ -253,6 +249,16 @@ export class Kube {
     return dryRunOutput(await this.exec(argv, options));
   }
 
+  /**
+   * Does in process what `argv` would do, announced as `argv`; a failure
+   * is worded like a failed kubectl, with the server's answer for stderr.
+   */
+  async #inProcess(
+    argv: readonly string[],
+    hooks: CommandHooks,
+    fn: () => Promise<unknown>,
+  ): Promise<void> {
+    const shown = this.redactor.redactArgv(argv);
     hooks.onCommand?.(shown);
     try {
       await fn();

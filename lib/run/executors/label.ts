@@ -64,6 +64,6 @@ export const labelExecutor: Executor<LabelStep, Observed, true> = {
     const observed = await this.observe(ctx, removal);
     const d = this.decide(removal, observed, ctx.settings);
     if ("skip" in d) return d;
-    return { action: await this.act(ctx, removal, d.act) };
+    return actResult(await this.act(ctx, removal, d.act));
   },
 };
