@@ -15,6 +15,7 @@ import { timeoutSeconds, unchanged } from "../executor.ts";
 import { withFinalizers } from "../finalizers.ts";
 import { annotationsOf, type ApplyContent, applyContent, stepRefs } from "../manifest.ts";
 import { waitReady } from "../wait.ts";
+import { type Drift, driftOf } from "../drift_objects.ts";
 
 const WORKLOAD_KINDS = new Set([
   "Deployment",
@@ -27,8 +28,6 @@ const WORKLOAD_KINDS = new Set([
 interface Observed extends ApplyContent {
   /** the live objects that exist, or undefined when unread (`--force`) or unreadable */
   live?: Json[];
-}
-
   /** the live objects' drift from what applying would make of them, when they are all in place */
   drift?: Drift[];
 }
@@ -37,6 +36,8 @@ interface Observed extends ApplyContent {
 interface Read {
   live?: Json[];
   drift?: Drift[];
+}
+
 /** Writes the step's manifest where the printed command can find it again. */
 async function manifestFile(
   ctx: StepContext,
@@ -59,8 +60,6 @@ async function readLive(
   });
 }
 
-export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
-  prefetch(ctx, step) {
 /** Every planned object is live and carries the step's fingerprint. */
 function inPlace(m: ApplyContent, live: Json[] | undefined): live is Json[] {
   return !!live && live.length === m.objects.length &&
@@ -99,6 +98,8 @@ async function read(ctx: StepContext, step: ApplyStep, refs?: ObjectRef[]): Prom
   }
 }
 
+export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
+  prefetch(ctx, step) {
     if (step.when) return undefined;
     // the refs alone, without rendering the manifest: the run's start stays light
     return read(ctx, step, ctx.kube.api ? stepRefs(step, ctx.prepared) : undefined);
