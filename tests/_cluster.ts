@@ -48,6 +48,8 @@ export interface Cluster {
       json?: boolean;
       tty?: boolean;
       leaseDurationSeconds?: number;
+      /** fetches remote manifests (a source left at its default URL) */
+      fetchText?: (url: string) => Promise<string>;
     },
   ): Promise<RunResult>;
   /** installs a stand-in chart from the loopback repository, as an existing release would be */
@@ -103,6 +105,7 @@ export async function withCluster(
         json?: boolean;
         tty?: boolean;
         leaseDurationSeconds?: number;
+        fetchText?: (url: string) => Promise<string>;
       } = {},
     ) {
       const proc = new DenoProcessRunner({ binaries: bins, env: procEnv });
@@ -116,6 +119,7 @@ export async function withCluster(
         signal: o.signal,
         killSignal: o.killSignal,
         leaseDurationSeconds: o.leaseDurationSeconds,
+        ...(o.fetchText ? { fetchText: o.fetchText } : {}),
         io: { out: (s) => void (out += s), err: (s) => void (err += s) },
       });
       const events = out.split("\n").filter((l) => l.startsWith("{")).map((l) =>

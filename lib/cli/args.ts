@@ -73,7 +73,12 @@ const FLAGS: Record<Flag, () => Option> = {
   context: () =>
     value("--context <name>", "kube context (default: the current one; overrides cluster.context)"),
   only: () => new Option("--only", "the target alone, without its dependencies"),
-  force: () => new Option("--force", "re-apply steps whose fingerprint is unchanged"),
+  force: () =>
+    new Option(
+      "--force",
+      "re-apply the target's own steps even when unchanged, not its dependencies' " +
+        "(up, istio:install: every member)",
+    ),
   dryRun: () => new Option("--dry-run", "print the plan and touch nothing"),
   json: () => new Option("--json", "JSON on stdout (one event per line for a run)"),
   verbose: () => new Option("--verbose", "print every command (secrets redacted)"),

@@ -14,6 +14,7 @@ import type { ProcessRunner, ProcResult } from "./process.ts";
 import type { Redactor } from "../output/redact.ts";
 import { CommandError, isTransient, retry, type RetryInfo } from "./retry.ts";
 import { kubectlWatch, kubectlWatchArgv, type WatchHandler } from "./_kubectl_watch.ts";
+import { releaseChart } from "./release_payload.ts";
 import {
   dryRunInProcess,
   type DryRunOptions,
@@ -34,6 +35,9 @@ export interface ReleaseState {
   labels?: Record<string, string>;
   /** the newest revision whose status is `deployed`, if any (what `helm rollback` can return to) */
   lastDeployed?: number;
+  /** the latest revision's chart name and version, from its payload (when it can be read) */
+  chart?: string;
+  chartVersion?: string;
 }
 
 export interface CommandHooks {
@@ -309,6 +313,7 @@ export class Kube {
     );
     const out = new Map<string, ReleaseState>();
     const deployed = new Map<string, number>();
+    const latest = new Map<string, Json>();
     for (const item of items) {
       const meta = item.metadata as { namespace: string; labels?: Record<string, string> };
       const labels = meta.labels ?? {};
@@ -326,9 +331,17 @@ export class Kube {
         deployed.set(key, Math.max(deployed.get(key) ?? 0, state.revision));
       }
       const prev = out.get(key);
-      if (!prev || prev.revision < state.revision) out.set(key, state);
+      if (!prev || prev.revision < state.revision) {
+        out.set(key, state);
+        latest.set(key, item);
+      }
     }
     for (const [key, revision] of deployed) out.get(key)!.lastDeployed = revision;
+    // the chart of each latest revision (an upgrade's order and refusal need its version)
+    await Promise.all([...latest].map(async ([key, item]) => {
+      const chart = await releaseChart(item);
+      if (chart) Object.assign(out.get(key)!, { chart: chart.chart, chartVersion: chart.version });
+    }));
     return out;
   }
 

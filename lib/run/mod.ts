@@ -14,6 +14,8 @@ import { RunServices } from "./services.ts";
 import { announcePurge, reportKept } from "./crd_inventory.ts";
 import { guardDown, guardUp } from "./release_guard.ts";
 import { runTask } from "./task_runner.ts";
+import { forcedTasks } from "./force_scope.ts";
+import { announceUpgrade, upgradeOrder } from "./upgrade_order.ts";
 
 export type { Prepared } from "./executor.ts";
 export type { Summary } from "./scheduler.ts";
@@ -49,11 +51,13 @@ async function services(
   prepared: Prepared,
   options: RunOptions,
   prefetch?: Plan,
+  forced?: ReadonlySet<string>,
 ): Promise<RunServices> {
   const s = new RunServices(prepared, {
     kube: options.kube,
     emit: options.emit,
     settings: { force: !!options.force, purgeCrds: !!options.purgeCrds },
+    ...(forced ? { forced } : {}),
     timeoutSeconds: options.timeoutSeconds,
     runsDir: options.runsDir ?? `${options.cwd}/.cache/runs`,
     chartsDir: options.chartsDir ?? `${options.cwd}/.cache/charts`,
@@ -78,10 +82,16 @@ export async function runPlan(
   prepared: Prepared,
   options: RunOptions,
 ): Promise<Summary> {
-  const s = await services(prepared, options, options.force ? undefined : plan);
+  // --force re-applies the target's own steps (an aggregate's members), not its deps'
+  const forced = options.force ? forcedTasks(plan) : new Set<string>();
+  const early = { ...plan, tasks: plan.tasks.filter((t) => !forced.has(t.id)) };
+  const s = await services(prepared, options, early, forced);
   await guardUp(plan, s);
+  // an Istio upgrade is refused (exit 2, nothing changed) or ordered as Istio documents it
+  const order = upgradeOrder(plan, s.releases);
+  announceUpgrade(order, (body) => s.emit(body));
   return await schedule(plan, {
-    depsOf: (t) => t.deps,
+    depsOf: (t) => [...t.deps, ...(order.extraDeps.get(t.id) ?? [])],
     exec: (task, depOutcomes, placement) =>
       runTask(s, task, { down: false, depOutcomes, ...placement }),
     emit: (body) => s.emit(body),

@@ -17,6 +17,8 @@ export interface ServicesOptions {
   kube: Kube;
   emit(event: RunEvent): void;
   settings: StepSettings;
+  /** the tasks `settings.force` applies to (default: every task) */
+  forced?: ReadonlySet<string>;
   timeoutSeconds?: number;
   /** where the files commands name are kept (one folder per run) */
   runsDir: string;
@@ -121,6 +123,13 @@ export class RunServices {
     };
   }
 
+  /** The switches one task's steps honour: `--force` only within its scope. */
+  settingsFor(task: string): StepSettings {
+    const forced = this.#options.forced;
+    if (!this.settings.force || !forced || forced.has(task)) return this.settings;
+    return { ...this.settings, force: false };
+  }
+
   /** Writes a file that a command of this run names; it is kept after the run. */
   writeRunFile(name: string, content: string): Promise<string> {
     return this.#files.write(name, content);
@@ -154,7 +163,7 @@ export class RunServices {
       step,
       kube: this.kube,
       prepared: this.prepared,
-      settings: this.settings,
+      settings: this.settingsFor(task.id),
       releases: this.releases,
       signal,
       hooks,

@@ -11,6 +11,8 @@ import { fingerprint } from "../../plan/fingerprint.ts";
 import type { HelmReleaseStep } from "../../plan/plan.ts";
 import { diagnoseWorkloads } from "../diagnose_workloads.ts";
 import { watchWorkloads } from "../wait.ts";
+import { chartOf } from "../release_change.ts";
+import { startUpgrade } from "../release_upgrade.ts";
 import { crdsLeftByUninstall, purgeAfterUninstall, purgeGoneRelease } from "../purge.ts";
 import { dropRevision, foreignPendingHint } from "../release_repair.ts";
 import {
@@ -99,8 +101,11 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
     // release is then failed and the next run repairs it).
     const stopWatch = new AbortController();
     const stopHelm = new AbortController();
+    // an upgrade says so; a DaemonSet's rollout is followed node by node
+    const nodes = startUpgrade(ctx, step, stopWatch.signal);
     const watching = watchWorkloads(ctx.kube, step.workloads, {
       ...ctx.waitOptions(),
+      ...(nodes ? { onProgress: (pending) => nodes.workloads(pending) } : {}),
       signal: stopWatch.signal,
     }).then((failure) => {
       if (failure) stopHelm.abort(failure);
@@ -120,6 +125,7 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
       );
     } finally {
       stopWatch.abort();
+      await nodes?.done;
     }
     await watching;
     const revision = (rel && !rel.status.startsWith("pending-install") ? rel.revision : 0) + 1;
@@ -129,6 +135,7 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
       revision,
       status: "deployed",
       fingerprint: fp,
+      ...chartState(step),
     });
     return plan.action;
   },
@@ -154,3 +161,9 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
     return { action: "uninstalled" };
   },
 };
+
+/** The chart the release is at once the step is done (what a later upgrade starts from). */
+function chartState(step: HelmReleaseStep): { chart?: string; chartVersion?: string } {
+  const { name, version } = chartOf(step);
+  return { ...(name ? { chart: name } : {}), ...(version ? { chartVersion: version } : {}) };
+}
