@@ -3,8 +3,8 @@
  * `deno task <target> [--config F] [--context C] [--only] [--force]
  * [--dry-run] [--json] [--timeout D] [--yes] [--concurrency N]
  * [--timeline FILE]`, plus `plan`, `render --out DIR`,
- * `graph --format mermaid|dot`, `render --format files|flux`, `down`, `doctor`
- * and `verify`.
+ * `graph --format mermaid|dot`, `render --format files|flux`, `down`, `doctor`,
+ * `verify` and `diff [target] [--json] [--exit-code]`.
  * Each command takes only the flags it acts on; `--help` and `--version`
  * print and act on nothing. Bad input throws `InputError` (exit 2).
  */
@@ -16,8 +16,8 @@ import { type CommandKind, environmentHelp, exitCodesHelp } from "./help.ts";
 import { versionText } from "./version.ts";
 
 export interface CliOptions {
-  /** `plan`, `render`, `graph`, `down`, `doctor`, `verify` or `run` (a target) */
-  command: "plan" | "render" | "graph" | "down" | "doctor" | "verify" | "run";
+  /** `plan`, `render`, `graph`, `down`, `doctor`, `verify`, `diff` or `run` (a target) */
+  command: "plan" | "render" | "graph" | "down" | "doctor" | "verify" | "diff" | "run";
   target: string;
   config?: string;
   context?: string;
@@ -41,6 +41,8 @@ export interface CliOptions {
   purgeCrds: boolean;
   /** `--timeline FILE`: write the run as a Mermaid gantt chart */
   timeline?: string;
+  /** diff: exit 3 when anything would change */
+  exitCode: boolean;
 }
 
 /** A command line is either something to do or text to print (help, version). */
@@ -65,7 +67,8 @@ type Flag =
   | "renderFormat"
   | "address"
   | "host"
-  | "strict";
+  | "strict"
+  | "exitCode";
 
 const FLAGS: Record<Flag, () => Option> = {
   config: () =>
@@ -108,6 +111,8 @@ const FLAGS: Record<Flag, () => Option> = {
       "--strict",
       "also prove STRICT mTLS is enforced: changes the cluster (takes the run lock) and restores it",
     ),
+  exitCode: () =>
+    new Option("--exit-code", "exit 3 when anything would change, 0 when nothing would"),
 };
 
 /** An option with a value that is not itself a flag (`--out --force` is a missing value). */
@@ -195,6 +200,12 @@ const COMMANDS: readonly CommandSpec[] = [
     target: false,
     flags: ["config", "context", "json", "address", "host", "timeout", "strict"],
   },
+  {
+    name: "diff",
+    summary: "What up (or a target) would change, read-only: installs, upgrades, values, drift",
+    target: true,
+    flags: ["config", "context", "only", "fix", "json", "verbose", "timeout", "exitCode"],
+  },
 ];
 
 /** Parses one command line against the targets in `tasks`. Throws `InputError`. */
@@ -274,6 +285,7 @@ export function parseArgs(
       fix: o.fix === true,
       purgeCrds: o.purgeCrds === true,
       timeline: o.timeline,
+      exitCode: o.exitCode === true,
     },
   };
 }

@@ -5,7 +5,15 @@
 import { ENV_OVERRIDES } from "../config/load.ts";
 
 /** What a command does, as far as help is concerned. */
-export type CommandKind = "plan" | "render" | "graph" | "down" | "doctor" | "verify" | "run";
+export type CommandKind =
+  | "plan"
+  | "render"
+  | "graph"
+  | "down"
+  | "doctor"
+  | "verify"
+  | "diff"
+  | "run";
 
 const CLUSTER_ENV: ReadonlyArray<readonly [string, string]> = [
   ["KUBECONFIG", "kubeconfig files, ':'-separated (default ~/.kube/config)"],
@@ -23,6 +31,7 @@ const EXIT: Readonly<Record<string, string>> = {
   "1": "a step failed",
   "1check": "a check failed",
   "2": "bad input or refused: nothing was applied",
+  "3": "diff --exit-code: something would change",
   "130": "interrupted",
 };
 
@@ -34,7 +43,7 @@ export function environmentHelp(kind: CommandKind): string {
     `overrides ${path}`,
   ]);
   if (kind !== "plan" && kind !== "render") rows.push(...CLUSTER_ENV);
-  if (kind === "run") rows.push(SECRET_ENV);
+  if (kind === "run" || kind === "diff") rows.push(SECRET_ENV);
   if (kind === "doctor" || kind === "verify") rows.push(["NO_COLOR", "plain text on a terminal"]);
   return section("Environment:", rows);
 }
@@ -45,8 +54,10 @@ export function exitCodesHelp(kind: CommandKind | "all"): string {
     ? ["0", "1", "2", "130"]
     : kind === "doctor" || kind === "verify"
     ? ["0", "1check", "2"]
+    : kind === "diff"
+    ? ["0", "2", "3"]
     : kind === "all"
-    ? ["0", "1", "2", "130"]
+    ? ["0", "1", "2", "3", "130"]
     : ["0", "2"];
   return section(
     "Exit codes:",

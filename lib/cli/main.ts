@@ -28,6 +28,7 @@ import { checkTimelinePath, writeTimeline } from "./_timeline.ts";
 import { EXIT_INTERRUPTED } from "./_interrupts.ts";
 import { RunSession } from "./_run_session.ts";
 import { withStrictLock } from "./_verify_strict.ts";
+import { diffCommand } from "./_diff.ts";
 
 /** Where the CLI writes; tests pass their own. */
 export interface Io {
@@ -100,6 +101,26 @@ export async function main(
       case "render":
         await writeRender(plan, cli, cwd, io);
         return EXIT_OK;
+      case "diff":
+        return await diffCommand(plan, cli, {
+          env,
+          cwd,
+          out: io.out,
+          err: io.err,
+          proc: processRunner(env, options),
+          color: !options.io && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
+          fetchText: options.fetchText,
+          signal: options.signal,
+          // the same rule as a run: a pinned context is the only one used, unless --context says so
+          checkContext: async (c) => {
+            if (cli.context || !plan.context) return;
+            const kube = c.kube;
+            refuseUnpinnedContext(
+              c.context ?? (await resolveContext(kube, { onCommand: () => {} })).context,
+              plan.context,
+            );
+          },
+        });
       case "down":
       case "run": {
         const timeline = cli.timeline ? await checkTimelinePath(cli.timeline, cwd) : undefined;

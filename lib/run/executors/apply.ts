@@ -15,6 +15,7 @@ import { timeoutSeconds, unchanged } from "../executor.ts";
 import { withFinalizers } from "../finalizers.ts";
 import { annotationsOf, type ApplyContent, applyContent, stepRefs } from "../manifest.ts";
 import { waitReady } from "../wait.ts";
+import { explainApply } from "../diff_apply.ts";
 import { type Drift, driftOf } from "../drift_objects.ts";
 
 const WORKLOAD_KINDS = new Set([
@@ -178,5 +179,13 @@ export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
       throw await withFinalizers(ctx, m.refs, e as Error);
     }
     return { action: "deleted" };
+  },
+
+  async explain(ctx, step, observed) {
+    // in place by fingerprint: the early read's dry-run already found any drift
+    if (observed.drift) {
+      return observed.drift.map((d) => ({ kind: "drift", object: d.object, fields: d.fields }));
+    }
+    return await explainApply(ctx, step, observed);
   },
 };

@@ -14,6 +14,7 @@ import { unchanged } from "../executor.ts";
 import { upgradeCilium } from "../cilium_fix.ts";
 import { foreignPendingHint, pendingFromOurFix } from "../release_repair.ts";
 import { waitReady } from "../wait.ts";
+import { releaseName } from "../../output/diff_view.ts";
 
 interface Mismatch {
   key: string;
@@ -135,5 +136,20 @@ export const checkExecutor: Executor<CheckStep, Observed, Fix> = {
 
   down() {
     return Promise.resolve(unchanged("nothing to undo"));
+  },
+
+  explain(_ctx, step, _observed, decision) {
+    if ("skip" in decision || !this.changes!(step, decision.act)) return Promise.resolve([]);
+    const c = step.check;
+    const { diff, repair } = decision.act;
+    // the fix upgrades Cilium's release with --reuse-values and these settings
+    return Promise.resolve([{
+      kind: "update",
+      object: releaseName(c.namespace, c.fix.release),
+      fields: diff.map((d) => `data.${d.key}`),
+      note: repair
+        ? "its interrupted fix is repaired"
+        : `for ambient, in ConfigMap ${c.namespace}/${c.configMap}`,
+    }]);
   },
 };

@@ -1,6 +1,7 @@
 /** `delete`: removes objects that exist (a `down` of something `up` never applied). */
 import { resourceArg } from "../../kube/argv.ts";
 import type { DeleteStep, ObjectRef } from "../../plan/plan.ts";
+import { objectName } from "../../output/diff_view.ts";
 import type { Executor, StepContext, StepResult } from "../executor.ts";
 import { actResult, unchanged } from "../executor.ts";
 
@@ -35,6 +36,13 @@ export const deleteExecutor: Executor<DeleteStep, ObjectRef[], ObjectRef[]> = {
 
   down() {
     return Promise.resolve(unchanged("nothing to undo"));
+  },
+
+  explain(_ctx, _step, _present, decision) {
+    if ("skip" in decision) return Promise.resolve([]);
+    return Promise.resolve(
+      decision.act.map((ref) => ({ kind: "remove", object: objectName(ref), fields: [] })),
+    );
   },
 };
 

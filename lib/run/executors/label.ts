@@ -5,6 +5,7 @@
 import { kubectlLabelArgv, resourceArg } from "../../kube/argv.ts";
 import type { Json } from "../../kube/kube.ts";
 import type { LabelStep } from "../../plan/plan.ts";
+import { objectName } from "../../output/diff_view.ts";
 import type { Decision, Executor, StepResult } from "../executor.ts";
 import { actResult, unchanged } from "../executor.ts";
 
@@ -65,5 +66,14 @@ export const labelExecutor: Executor<LabelStep, Observed, true> = {
     const d = this.decide(removal, observed, ctx.settings);
     if ("skip" in d) return d;
     return actResult(await this.act(ctx, removal, d.act));
+  },
+
+  explain(_ctx, step, { obj }, decision) {
+    if ("skip" in decision) return Promise.resolve([]);
+    const live = ((obj?.metadata as Json | undefined)?.labels ?? {}) as Record<string, string>;
+    const fields = Object.entries(step.labels)
+      .filter(([k, v]) => !obj || (v === null ? k in live : live[k] !== v))
+      .map(([k]) => `metadata.labels.${k}`).sort();
+    return Promise.resolve([{ kind: "update", object: objectName(step.target), fields }]);
   },
 };

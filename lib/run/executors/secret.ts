@@ -12,6 +12,7 @@ import type { ObjectRef, SecretStep } from "../../plan/plan.ts";
 import type { Executor, StepContext } from "../executor.ts";
 import { unchanged } from "../executor.ts";
 import { annotationsOf } from "../manifest.ts";
+import { objectName } from "../../output/diff_view.ts";
 import { deleteExisting } from "./delete.ts";
 
 interface Observed {
@@ -75,5 +76,16 @@ export const secretExecutor: Executor<SecretStep, Observed, Observed> = {
 
   async down(ctx, step) {
     return await deleteExisting(ctx, [refOf(step)]);
+  },
+
+  explain(_ctx, step, { live }, decision) {
+    if ("skip" in decision) return Promise.resolve([]);
+    // which keys, never their values
+    const fields = Object.keys(step.fromEnv).map((k) => `data.${k}`).sort();
+    return Promise.resolve([{
+      kind: live ? "update" : "install",
+      object: objectName(refOf(step)),
+      fields,
+    }]);
   },
 };

@@ -1,0 +1,130 @@
+/**
+ * `diff`: what `up` would change, read-only. The run's services are built
+ * as for `up` (no lock, no preflight: nothing is changed), then each task's
+ * steps go through guard, observe and decide as in a run; instead of
+ * acting, each executor's `explain` says what acting would change (reads
+ * and server-side dry-runs only). Tasks are read side by side; changes
+ * come back in the plan's order.
+ */
+import { InputError } from "../errors.ts";
+import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
+import { CommandError } from "../kube/retry.ts";
+import type { Change, StepChange } from "../output/diff_view.ts";
+import type { RunEvent } from "../output/events.ts";
+import type { Plan, PlannedTask, Step } from "../plan/plan.ts";
+import type { Prepared, StepContext } from "./executor.ts";
+import { executorFor } from "./executors/mod.ts";
+import { RunServices } from "./services.ts";
+
+export interface DiffOptions {
+  kube: Kube;
+  /** directory relative local paths are resolved against */
+  cwd: string;
+  /** commands and retries, as a run's `cmd` and `retry` events (`--verbose`) */
+  emit?(event: RunEvent): void;
+  timeoutSeconds?: number;
+  signal?: AbortSignal;
+}
+
+export interface DiffResult {
+  /** in the plan's order: task by task, step by step */
+  changes: StepChange[];
+  /** what would stop `up` (a step that would fail), one line each */
+  warnings: string[];
+}
+
+/** What `up` of the plan would change; changes nothing and takes no lock. */
+export async function diffPlan(
+  plan: Plan,
+  prepared: Prepared,
+  options: DiffOptions,
+): Promise<DiffResult> {
+  const s = new RunServices(prepared, {
+    kube: options.kube,
+    emit: options.emit ?? (() => {}),
+    settings: { force: false, purgeCrds: false },
+    timeoutSeconds: options.timeoutSeconds,
+    runsDir: `${options.cwd}/.cache/runs`,
+    chartsDir: `${options.cwd}/.cache/charts`,
+    signal: options.signal,
+  });
+  // the early reads, side by side; a release's early "read" downloads its
+  // chart, which a diff does not need
+  s.prefetch({
+    ...plan,
+    tasks: plan.tasks.map((t) => ({
+      ...t,
+      steps: t.steps.filter((step) => step.kind !== "helm-release"),
+    })),
+  });
+  s.releases = await readReleases(
+    options.kube,
+    s.hooks("diff", "releases", { signal: options.signal }),
+  );
+  const perTask = await Promise.all(plan.tasks.map((task) => diffTask(s, task)));
+  const pruned = await pruneChanges(plan, s);
+  return {
+    changes: [...perTask.flatMap((r) => r.changes), ...pruned],
+    warnings: perTask.flatMap((r) => r.warnings),
+  };
+}
+
+async function diffTask(s: RunServices, task: PlannedTask): Promise<DiffResult> {
+  const changes: StepChange[] = [];
+  const warnings: string[] = [];
+  for (const step of task.steps) {
+    const ctx = s.forStep(task, step, { signal: s.signal });
+    try {
+      for (const c of await diffStep(ctx, step)) {
+        changes.push({ ...c, task: task.id, step: step.id });
+      }
+    } catch (e) {
+      if (s.signal?.aborted) throw e;
+      const hint = e instanceof InputError && e.hint ? ` (hint: ${e.hint})` : "";
+      const message = e instanceof Error ? e.message : String(e);
+      warnings.push(
+        s.kube.redactor.redact(`${task.id}/${step.id}: up would fail: ${message}${hint}`),
+      );
+    }
+  }
+  return { changes, warnings };
+}
+
+/** One step: guard, observe, decide, then what acting would change. */
+async function diffStep(ctx: StepContext, step: Step): Promise<Change[]> {
+  if (step.when && !(await ctx.guard(step.when))) return [];
+  const ex = executorFor(step);
+  const observed = await ex.observe(ctx, step);
+  const decision = ex.decide(step, observed, ctx.settings);
+  if (ex.explain) return await ex.explain(ctx, step, observed, decision);
+  if ("skip" in decision || !(ex.changes?.(step, decision.act) ?? true)) return [];
+  // a step kind that cannot say more: the step as a whole
+  return [{ kind: "update", object: `meshup/Step/${ctx.task.id}/${step.id}`, fields: [] }];
+}
+
+/**
+ * The seam for pruning (issue 10.3): objects of the last inventory that
+ * the plan no longer has, and components turned off, as `prune` and
+ * `remove` changes. Nothing until the run layer records inventories.
+ */
+function pruneChanges(_plan: Plan, _s: RunServices): Promise<StepChange[]> {
+  return Promise.resolve([]);
+}
+
+/** The first read: it also proves the cluster answers (else exit 2). */
+async function readReleases(
+  kube: Kube,
+  hooks: CommandHooks,
+): Promise<Map<string, ReleaseState>> {
+  try {
+    return await kube.releases(hooks);
+  } catch (e) {
+    const detail = e instanceof CommandError
+      ? e.stderr.split("\n").filter(Boolean).at(-1) ?? e.message
+      : String(e);
+    throw new InputError(
+      `Cannot reach the cluster: ${detail}`,
+      "check the kube context (kubectl config current-context) and that the API server answers (kubectl get ns)",
+    );
+  }
+}
