@@ -4,7 +4,7 @@
  * what an earlier plan applied and the new one does not is pruned, in a
  * safe order, and only when meshup made it.
  */
-import { assertEquals, assertStringIncludes } from "../_assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../_assert.ts";
 import { type Cluster, withCluster } from "../_cluster.ts";
 import type { RunEvent } from "../../lib/output/events.ts";
 
@@ -85,5 +85,141 @@ Deno.test("a Telemetry hand-edited to 5 % sampling is taken back by telemetry, w
       summary(again.events).tasks.find((t) => t.id === "telemetry")?.outcome,
       "unchanged",
     );
+  });
+});
+
+const ISTIO_GATEWAY = [
+  "networking.istio.io/v1",
+  "Gateway",
+  "book-info",
+  "bookinfo-gateway",
+] as const;
+const VIRTUAL_SERVICE = [
+  "networking.istio.io/v1",
+  "VirtualService",
+  "book-info",
+  "bookinfo",
+] as const;
+const API_GATEWAY = [
+  "gateway.networking.k8s.io/v1",
+  "Gateway",
+  "book-info",
+  "bookinfo-gateway",
+] as const;
+const WAYPOINT = ["gateway.networking.k8s.io/v1", "Gateway", "book-info", "waypoint"] as const;
+
+function pruned(events: RunEvent[], task: string): string[] {
+  return doneSteps(events).filter((e) => e.task === task && e.action === "pruned")
+    .flatMap((e) => e.objects ?? []);
+}
+
+Deno.test("switching bookinfo from the istio-api to the gateway-api flavour leaves no Gateway or VirtualService behind", async () => {
+  await withCluster(async (c) => {
+    await ok(c, ["bookinfo"], { BOOKINFO_FLAVOUR: "istio-api" });
+    assert(c.sim.get(...ISTIO_GATEWAY));
+    assert(c.sim.get(...VIRTUAL_SERVICE));
+
+    // with its deps: the gateway-api flavour needs the Gateway API CRDs installed
+    const r = await ok(c, ["bookinfo"], { BOOKINFO_FLAVOUR: "gateway-api" });
+    assert(c.sim.get(...API_GATEWAY), "the new Gateway is there");
+    assertEquals(c.sim.get(...ISTIO_GATEWAY), undefined);
+    assertEquals(c.sim.get(...VIRTUAL_SERVICE), undefined);
+    assertEquals(pruned(r.events, "bookinfo").sort(), [
+      "networking.istio.io/Gateway/book-info/bookinfo-gateway",
+      "networking.istio.io/VirtualService/book-info/bookinfo",
+    ]);
+    // pruned after the new objects were applied
+    const order = r.events.filter((e) => e.type === "step-done" && e.task === "bookinfo")
+      .map((e) => (e as StepDone).step);
+    assertEquals(order.at(-1), "prune");
+
+    // the new inventory is recorded: the next run has nothing to prune and starts nothing
+    const again = await ok(c, ["bookinfo"], { BOOKINFO_FLAVOUR: "gateway-api" });
+    assertEquals(pruned(again.events, "bookinfo"), []);
+    assertEquals(again.spawned, []);
+  });
+});
+
+Deno.test("turning Kiali off removes the Kiali CR, awaited through its finaliser, then the operator's release", async () => {
+  await withCluster(async (c) => {
+    await ok(c, ["kiali"]);
+    assert(c.sim.get("kiali.io/v1alpha1", "Kiali", "kiali", "kiali"));
+
+    const r = await ok(c, ["kiali", "--only"], { KIALI_ENABLED: "false" });
+    assertEquals(c.sim.get("kiali.io/v1alpha1", "Kiali", "kiali", "kiali"), undefined);
+    assertEquals(c.sim.get("apps/v1", "Deployment", "kiali", "kiali-operator"), undefined);
+    assertEquals(pruned(r.events, "kiali"), [
+      "kiali.io/Kiali/kiali/kiali",
+      "helm.sh/Release/kiali/kiali-operator",
+    ]);
+    // the CR goes (kubectl waits until it is gone) before helm uninstalls its operator
+    const argv = r.events.flatMap((e) => e.type === "cmd" ? [e.argv.slice(0, 2).join(" ")] : [])
+      .filter((a) => a === "kubectl delete" || a === "helm uninstall");
+    assertEquals(argv, ["kubectl delete", "helm uninstall"]);
+    const deleteCmd = r.events.find((e) => e.type === "cmd" && e.argv[1] === "delete");
+    assert(deleteCmd?.type === "cmd" && deleteCmd.argv.includes("--wait=true"));
+    assertEquals(summary(r.events).tasks.find((t) => t.id === "kiali")?.outcome, "done");
+    // the CRD stays: pruning never removes one
+    assert(
+      c.sim.get(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        undefined,
+        "kialis.kiali.io",
+      ),
+    );
+  });
+});
+
+Deno.test("turning the waypoint off removes the use-waypoint label, then the waypoint", async () => {
+  await withCluster(async (c) => {
+    await ok(c, ["bookinfo"], { BOOKINFO_WAYPOINT: "true" });
+    const useWaypoint = (): string | undefined =>
+      c.sim.get("v1", "Namespace", undefined, "book-info")?.metadata.labels
+        ?.["istio.io/use-waypoint"];
+    assertEquals(useWaypoint(), "waypoint");
+    assert(c.sim.get(...WAYPOINT));
+
+    const r = await ok(c, ["bookinfo", "--only"], { BOOKINFO_WAYPOINT: "false" });
+    assertEquals(useWaypoint(), undefined);
+    assertEquals(c.sim.get(...WAYPOINT), undefined);
+    assertEquals(pruned(r.events, "bookinfo"), [
+      "core/Namespace/book-info label istio.io/use-waypoint",
+      "gateway.networking.k8s.io/Gateway/book-info/waypoint",
+    ]);
+    // (the preflight's `helm version` aside)
+    const argv = r.events.flatMap((e) =>
+      e.type === "cmd" && e.argv[0] === "kubectl" ? [e.argv.slice(0, 2).join(" ")] : []
+    );
+    assertEquals(argv, ["kubectl label", "kubectl delete"]);
+    // the namespace the label was on stays
+    assert(c.sim.get("v1", "Namespace", undefined, "book-info"));
+  });
+});
+
+Deno.test("an object meshup did not create is never pruned, though an earlier inventory names it", async () => {
+  await withCluster(async (c) => {
+    await ok(c, ["bookinfo"], { BOOKINFO_WAYPOINT: "true" });
+    // someone replaces meshup's waypoint with their own, under the same name
+    await kubectl(c, "delete", "gateway.gateway.networking.k8s.io", "waypoint", "-n", "book-info");
+    const own = await c.tool(
+      ["kubectl", "create", "--field-manager=someone", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "gateway.networking.k8s.io/v1",
+        kind: "Gateway",
+        metadata: { name: "waypoint", namespace: "book-info" },
+        spec: {
+          gatewayClassName: "istio-waypoint",
+          listeners: [{ name: "mesh", port: 15008, protocol: "HBONE" }],
+        },
+      }),
+    );
+    assertEquals(own.code, 0, own.stderr);
+
+    const r = await ok(c, ["bookinfo", "--only"], { BOOKINFO_WAYPOINT: "false" });
+    assert(c.sim.get(...WAYPOINT), "their waypoint is still there");
+    assertEquals(pruned(r.events, "bookinfo"), [
+      "core/Namespace/book-info label istio.io/use-waypoint",
+    ]);
   });
 });
