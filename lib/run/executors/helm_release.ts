@@ -10,6 +10,7 @@ import type { StepAction } from "../../output/events.ts";
 import { fingerprint } from "../../plan/fingerprint.ts";
 import type { HelmReleaseStep } from "../../plan/plan.ts";
 import { diagnoseWorkloads } from "../diagnose_workloads.ts";
+import { explainRelease } from "../diff_release.ts";
 import { watchWorkloads } from "../wait.ts";
 import { chartOf } from "../release_change.ts";
 import { startUpgrade } from "../release_upgrade.ts";
@@ -159,6 +160,10 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
     ctx.releases.delete(key);
     await purgeAfterUninstall(ctx, step, crds);
     return { action: "uninstalled" };
+  },
+
+  async explain(ctx, step, observed, decision) {
+    return "skip" in decision ? [] : await explainRelease(ctx, step, observed);
   },
 };
 
