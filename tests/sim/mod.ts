@@ -19,7 +19,7 @@
 
 import { AmbientModel } from "./ambient.ts";
 import { Api } from "./api.ts";
-import { Controllers } from "./controllers.ts";
+import { Controllers } from "./controllers/mod.ts";
 import { type Faults, FaultSet, parseFaults } from "./faults.ts";
 import { kubeconfigText } from "./kubeconfig.ts";
 import { type KubeObject, type Rec, seededRandom, splitApiVersion } from "./object.ts";
@@ -61,7 +61,7 @@ export type { KubeObject, ObjectMeta, Rec } from "./object.ts";
 export type { RequestFilter, RequestLog, RequestLogEntry } from "./server.ts";
 export type { Store, StoreEvent } from "./store.ts";
 export type { Api } from "./api.ts";
-export type { Controllers } from "./controllers.ts";
+export type { Controllers } from "./controllers/mod.ts";
 export type { Registry, ResourceType } from "./resources.ts";
 export { encodeSecretProtobuf } from "./protobuf.ts";
 
