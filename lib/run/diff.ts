@@ -9,11 +9,13 @@
 import { InputError } from "../errors.ts";
 import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
 import { CommandError } from "../kube/retry.ts";
-import type { Change, StepChange } from "../output/diff_view.ts";
+import { type Change, objectName, releaseName, type StepChange } from "../output/diff_view.ts";
 import type { RunEvent } from "../output/events.ts";
 import type { Plan, PlannedTask, Step } from "../plan/plan.ts";
 import type { Prepared, StepContext } from "./executor.ts";
 import { executorFor } from "./executors/mod.ts";
+import { type Inventory, isEmpty, planInventory, pruneCandidates } from "./inventory.ts";
+import { lastInventories, owned } from "./prune.ts";
 import { RunServices } from "./services.ts";
 
 export interface DiffOptions {
@@ -61,10 +63,13 @@ export async function diffPlan(
     options.kube,
     s.hooks("diff", "releases", { signal: options.signal }),
   );
-  const perTask = await Promise.all(plan.tasks.map((task) => diffTask(s, task)));
-  const pruned = await pruneChanges(plan, s);
+  const last = await lastInventories(s);
+  const perTask = await Promise.all(plan.tasks.map(async (task) => {
+    const [steps, pruned] = await Promise.all([diffTask(s, task), pruneChanges(s, task, last)]);
+    return { changes: [...steps.changes, ...pruned], warnings: steps.warnings };
+  }));
   return {
-    changes: [...perTask.flatMap((r) => r.changes), ...pruned],
+    changes: perTask.flatMap((r) => r.changes),
     warnings: perTask.flatMap((r) => r.warnings),
   };
 }
@@ -103,12 +108,40 @@ async function diffStep(ctx: StepContext, step: Step): Promise<Change[]> {
 }
 
 /**
- * The seam for pruning (issue 10.3): objects of the last inventory that
- * the plan no longer has, and components turned off, as `prune` and
- * `remove` changes. Nothing until the run layer records inventories.
+ * What pruning would remove (issue 10.3): per task, what its last
+ * inventory holds and the plan no longer does, and is still there and
+ * meshup's. A task whose plan applies nothing any more (a component turned
+ * off) and its releases are `remove`; leftovers of a changed plan `prune`.
  */
-function pruneChanges(_plan: Plan, _s: RunServices): Promise<StepChange[]> {
-  return Promise.resolve([]);
+async function pruneChanges(
+  s: RunServices,
+  task: PlannedTask,
+  last: Map<string, Inventory>,
+): Promise<StepChange[]> {
+  const before = last.get(task.id);
+  if (!before) return [];
+  const planned = planInventory(task, s.prepared);
+  const candidates = pruneCandidates(before, planned);
+  if (isEmpty(candidates)) return [];
+  const step: Step = { kind: "delete", id: "prune", description: "", objects: [] };
+  const todo = await owned(s.forStep(task, step, { signal: s.signal }), candidates);
+  const kind = isEmpty(planned) ? "remove" : "prune";
+  const at = { task: task.id, step: "prune" };
+  return [
+    ...todo.labels.map((l): StepChange => ({
+      ...at,
+      kind,
+      object: objectName(l.target),
+      fields: [`metadata.labels.${l.key}`],
+    })),
+    ...todo.objects.map((o): StepChange => ({ ...at, kind, object: objectName(o), fields: [] })),
+    ...todo.releases.map((r): StepChange => ({
+      ...at,
+      kind: "remove",
+      object: releaseName(r.namespace, r.name),
+      fields: [],
+    })),
+  ];
 }
 
 /** The first read: it also proves the cluster answers (else exit 2). */

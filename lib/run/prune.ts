@@ -129,14 +129,15 @@ export async function dropTaskInventory(
   await dropInventory(services.kube, task.id, ctx.hooks);
 }
 
-interface Todo {
+/** What pruning removes: the candidates that are there and meshup's. */
+export interface Todo {
   labels: InventoryLabel[];
   objects: InventoryObject[];
   releases: InventoryRelease[];
 }
 
-/** The candidates that are there and meshup's. */
-async function owned(ctx: StepContext, c: Inventory): Promise<Todo> {
+/** The candidates that are there and meshup's (`diff` shows them before a run prunes them). */
+export async function owned(ctx: StepContext, c: Inventory): Promise<Todo> {
   const objects = await Promise.all(
     c.objects.map(async (o) => {
       const { step: _, ...ref } = o;

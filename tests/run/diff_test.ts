@@ -159,6 +159,21 @@ Deno.test("after up, diff finds nothing without a process; a hand edit is drift 
     // paths only: the value itself never appears
     assert(!value.out.includes("10.0.0.100"), value.out);
     assertEquals(value.writes, []);
+
+    // a flavour switch leaves the Istio API objects to prune; Kiali turned off is removed
+    const off = await diffWatched(c, [], {
+      env: { BOOKINFO_FLAVOUR: "gateway-api", KIALI_ENABLED: "false" },
+    });
+    assertEquals(off.code, 0, off.err);
+    const gone = changes(off.out).filter((e) => e.kind === "prune" || e.kind === "remove")
+      .map((e) => `${e.task} ${e.kind} ${e.object}`).sort();
+    assertEquals(gone, [
+      "bookinfo prune networking.istio.io/Gateway/book-info/bookinfo-gateway",
+      "bookinfo prune networking.istio.io/VirtualService/book-info/bookinfo",
+      "kiali remove helm.sh/Release/kiali/kiali-operator",
+      "kiali remove kiali.io/Kiali/kiali/kiali",
+    ]);
+    assertEquals(off.writes, []);
     assertEquals(c.sim.get(...LEASE)?.metadata.resourceVersion, lease);
   });
 });
