@@ -12,6 +12,8 @@ type Summary = Extract<RunEvent, { type: "summary" }>;
 type StepDone = Extract<RunEvent, { type: "step-done" }>;
 const summary = (events: RunEvent[]): Summary =>
   events.find((e) => e.type === "summary") as Summary;
+const cmds = (events: RunEvent[]): string[][] =>
+  events.flatMap((e) => e.type === "cmd" ? [e.argv] : []);
 const doneSteps = (events: RunEvent[]): StepDone[] =>
   events.filter((e): e is StepDone => e.type === "step-done");
 
@@ -221,5 +223,63 @@ Deno.test("an object meshup did not create is never pruned, though an earlier in
     assertEquals(pruned(r.events, "bookinfo"), [
       "core/Namespace/book-info label istio.io/use-waypoint",
     ]);
+  });
+});
+
+Deno.test("istiod rewriting its webhook's caBundle and failurePolicy is not drift; a hand edit of its mesh config is, and helm takes it back", async () => {
+  await withCluster(async (c) => {
+    await ok(c, ["istio:istiod"]);
+    const webhook = [
+      "admissionregistration.k8s.io/v1",
+      "ValidatingWebhookConfiguration",
+      undefined,
+      "istio-validator-istio-system",
+    ] as const;
+    assert(c.sim.get(...webhook), "the stand-in chart has istiod's webhook");
+    // what istiod does once it runs, as its own field manager
+    await kubectl(
+      c,
+      "patch",
+      "validatingwebhookconfiguration",
+      "istio-validator-istio-system",
+      "--type=json",
+      "--field-manager=istiod",
+      "-p",
+      JSON.stringify([
+        { op: "add", path: "/webhooks/0/clientConfig/caBundle", value: btoa("istiod's CA") },
+        { op: "replace", path: "/webhooks/0/failurePolicy", value: "Fail" },
+      ]),
+    );
+    const quiet = await ok(c, ["istio:istiod", "--only"]);
+    assertEquals(doneSteps(quiet.events).map((e) => [e.action, e.fields, e.objects]), []);
+    assertEquals(quiet.spawned, []);
+    const hook = c.sim.get(...webhook) as unknown as { webhooks: { failurePolicy: string }[] };
+    assertEquals(hook.webhooks[0].failurePolicy, "Fail", "istiod's value is left alone");
+
+    // a field of the release's manifest changed by hand is drift
+    await kubectl(
+      c,
+      "patch",
+      "configmap",
+      "istio",
+      "-n",
+      "istio-system",
+      "--type=merge",
+      "--field-manager=hand-edit",
+      "-p",
+      JSON.stringify({ data: { profile: "default" } }),
+    );
+    const r = await ok(c, ["istio:istiod", "--only"]);
+    const corrected = doneSteps(r.events).filter((e) => e.action === "corrected");
+    assertEquals(corrected.map((e) => [e.step, e.fields, e.objects]), [
+      ["release", ["data.profile"], ["core/ConfigMap/istio-system/istio"]],
+    ]);
+    assertEquals(c.sim.get("v1", "ConfigMap", "istio-system", "istio")?.data?.profile, "ambient");
+    const upgrade = cmds(r.events).find((a) => a[0] === "helm" && a[1] === "upgrade");
+    assert(upgrade?.includes("--force-conflicts"), String(upgrade));
+    assertStringIncludes(
+      summary(r.events).tasks.find((t) => t.id === "istio:istiod")?.reason ?? "",
+      "drift corrected: data.profile",
+    );
   });
 });

@@ -10,6 +10,8 @@ import type { StepAction } from "../../output/events.ts";
 import { fingerprint } from "../../plan/fingerprint.ts";
 import type { HelmReleaseStep } from "../../plan/plan.ts";
 import { diagnoseWorkloads } from "../diagnose_workloads.ts";
+import type { Drift } from "../drift_objects.ts";
+import { readReleaseDrift, type ReleaseDrift, sameRevision } from "../release_drift.ts";
 import { explainRelease } from "../diff_release.ts";
 import { watchWorkloads } from "../wait.ts";
 import { chartOf } from "../release_change.ts";
@@ -30,34 +32,45 @@ interface Observed {
   release: ReleaseState | undefined;
   /** for hints: the context and kubeconfig the commands name */
   target: KubeTarget;
+  /** the live objects' drift from the release's manifest, when it is deployed and current */
+  drift?: Drift[];
 }
 
 interface Act {
   action: StepAction;
   /** a pending revision of our own to drop before upgrading */
   dropRevision?: number;
+  /** drift to take back: the same upgrade, with conflicts forced */
+  drift?: Drift[];
 }
 
 export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
   prefetch(ctx, step) {
     // not a read: the chart's download into the cache starts with the run
     if (step.chart.type === "repo") void ctx.localChart(step.chart);
-    return undefined;
+    // the release's drift, read in process side by side with the other steps' reads
+    return step.when ? undefined : readReleaseDrift(ctx, step);
   },
 
-  observe(ctx, step) {
+  async observe(ctx, step) {
     const key = `${step.namespace}/${step.release}`;
-    return Promise.resolve({
-      key,
-      fp: fingerprint(step),
-      release: ctx.releases.get(key),
-      target: ctx.kube.target,
-    });
+    const fp = fingerprint(step);
+    const release = ctx.releases.get(key);
+    const observed: Observed = { key, fp, release, target: ctx.kube.target };
+    const early = ctx.prefetched() as Promise<ReleaseDrift | undefined> | undefined;
+    if (ctx.settings.force || release?.status !== "deployed" || release.fingerprint !== fp) {
+      return observed;
+    }
+    // unchanged by its fingerprint: is what is live still what the release holds?
+    let read = await early;
+    if (!sameRevision(read, release)) read = await readReleaseDrift(ctx, step);
+    return { ...observed, ...(read?.drift.length ? { drift: read.drift } : {}) };
   },
 
-  decide(_step, { key, fp, release: rel, target }, settings): Decision<Act> {
+  decide(_step, { key, fp, release: rel, target, drift }, settings): Decision<Act> {
     if (!rel) return { act: { action: "installed" } };
     if (!settings.force && rel.status === "deployed" && rel.fingerprint === fp) {
+      if (drift?.length) return { act: { action: "corrected", drift } };
       return unchanged(`unchanged (release ${key} revision ${rel.revision}, fingerprint ${fp})`);
     }
     if (rel.status.startsWith("pending-")) {
@@ -97,6 +110,9 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
         target: ctx.kube.target,
       },
     );
+    // drift: helm 4 applies server-side ("auto" keeps the release's method); a
+    // field someone else took is taken back only with conflicts forced
+    if (plan.drift) argv.splice(argv.indexOf("--wait"), 0, "--force-conflicts");
     // While helm --wait runs, its workloads are watched in process: progress as
     // `wait` events, and a pod stuck past its grace stops helm early (the
     // release is then failed and the next run repairs it).
@@ -138,7 +154,12 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
       fingerprint: fp,
       ...chartState(step),
     });
-    return plan.action;
+    if (!plan.drift) return plan.action;
+    return {
+      action: plan.action,
+      fields: [...new Set(plan.drift.flatMap((d) => d.fields))].sort(),
+      objects: plan.drift.map((d) => d.object),
+    };
   },
 
   async down(ctx, step): Promise<StepResult> {
