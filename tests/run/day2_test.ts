@@ -274,7 +274,11 @@ Deno.test("istiod rewriting its webhook's caBundle and failurePolicy is not drif
     assertEquals(corrected.map((e) => [e.step, e.fields, e.objects]), [
       ["release", ["data.profile"], ["core/ConfigMap/istio-system/istio"]],
     ]);
-    assertEquals(c.sim.get("v1", "ConfigMap", "istio-system", "istio")?.data?.profile, "ambient");
+    assertEquals(
+      (c.sim.get("v1", "ConfigMap", "istio-system", "istio")?.data as Record<string, string>)
+        .profile,
+      "ambient",
+    );
     const upgrade = cmds(r.events).find((a) => a[0] === "helm" && a[1] === "upgrade");
     assert(upgrade?.includes("--force-conflicts"), String(upgrade));
     assertStringIncludes(
