@@ -54,7 +54,23 @@ Deno.test("a target with every run flag parses into the CliOptions main() uses",
     fix: true,
     purgeCrds: false,
     timeline: "t.md",
+    exitCode: false,
   });
+});
+
+Deno.test("diff takes a target, --json and --exit-code, and refuses the flags of a run that changes", () => {
+  const o = options(["diff", "telemetry", "--json", "--exit-code", "--only"]).options;
+  assertEquals([o.command, o.target, o.json, o.exitCode, o.only], [
+    "diff",
+    "telemetry",
+    true,
+    true,
+    true,
+  ]);
+  assertEquals(options(["diff"]).options.target, "up");
+  assertEquals(options(["diff"]).options.exitCode, false);
+  assertStringIncludes(inputError(["diff", "--force"]).message, 'Unknown option "--force"');
+  assertStringIncludes(inputError(["up", "--exit-code"]).message, 'Unknown option "--exit-code"');
 });
 
 Deno.test("no command means plan of up, and flags may come before the command", () => {

@@ -5,7 +5,7 @@ import { DEFAULT_ISTIO_VERSION, DEFAULT_KIALI_VERSION } from "../../../lib/confi
 import type { ProcessRunner } from "../../../lib/kube/process.ts";
 import { VERSION } from "../../../lib/cli/version.ts";
 
-const COMMANDS = ["plan", "render", "graph", "down", "doctor", "verify"];
+const COMMANDS = ["plan", "render", "graph", "down", "doctor", "verify", "diff"];
 
 /** Runs main() where any config load, process or fetch would fail the test. */
 async function isolated(args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -107,4 +107,18 @@ Deno.test("an unknown command or flag exits 2 with a did-you-mean before any con
   assertEquals(flag.code, 2);
   assertStringIncludes(flag.err, 'Unknown option "--purge-crd" for "down"');
   assertStringIncludes(flag.err, 'did you mean "--purge-crds"?');
+});
+
+Deno.test("help of diff names its --exit-code and exit code 3, and the top-level help lists 3", async () => {
+  const r = await isolated(["diff", "--help"]);
+  assertEquals(r.code, 0, r.err);
+  for (const flag of ["--json", "--exit-code", "--only", "--context"]) {
+    assertStringIncludes(r.out, `  ${flag}`);
+  }
+  assertMatch(r.out, /\n {2}3 +diff --exit-code: something would change\n/);
+  assert(!r.out.includes("--force"), "diff takes no --force");
+  assertMatch(
+    (await isolated(["--help"])).out,
+    /\n {2}3 +diff --exit-code: something would change\n/,
+  );
 });
