@@ -210,7 +210,16 @@ Deno.test("the istiod chart renders Deployment and Service istiod with pilot lab
     namespace: "istio-system",
     args: values("istiod"),
   });
-  assertEquals(kinds(r), ["ConfigMap/istio", "Deployment/istiod", "Service/istiod"]);
+  assertEquals(kinds(r), [
+    "ConfigMap/istio",
+    "Deployment/istiod",
+    "Service/istiod",
+    "ValidatingWebhookConfiguration/istio-validator-istio-system",
+  ]);
+  // as the chart installs it; istiod rewrites caBundle and failurePolicy at run time
+  const webhook = find(r, "ValidatingWebhookConfiguration", "istio-validator-istio-system");
+  assertEquals(webhook.webhooks[0].failurePolicy, "Ignore");
+  assertEquals(webhook.webhooks[0].clientConfig.service.name, "istiod");
   const deploy = find(r, "Deployment", "istiod");
   assertEquals(deploy.metadata.namespace, "istio-system");
   assertEquals(deploy.spec.template.metadata.labels.app, "istiod");
