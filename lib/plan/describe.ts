@@ -5,7 +5,17 @@
  */
 import type { ChartSource, ObjectRef, Plan, Step, StepGuard } from "./plan.ts";
 
-export function describePlan(plan: Plan): string {
+export interface DescribeOptions {
+  /**
+   * Per task, what pruning would remove at its end (names such as
+   * `networking.istio.io/Gateway/book-info/bookinfo-gateway`): it needs the
+   * cluster's last inventories (lib/run/inventory.ts), so it is optional and
+   * the plan alone never reads the cluster.
+   */
+  prune?: ReadonlyMap<string, readonly string[]>;
+}
+
+export function describePlan(plan: Plan, options: DescribeOptions = {}): string {
   const out: string[] = [];
   const steps = plan.tasks.reduce((n, t) => n + t.steps.length, 0);
   out.push(
@@ -20,6 +30,11 @@ export function describePlan(plan: Plan): string {
       out.push("  - no steps" + (task.deps.length ? " (aggregate)" : ""));
     }
     task.steps.forEach((s, i) => out.push(...describeStep(s, i + 1)));
+    const prune = options.prune?.get(task.id) ?? [];
+    if (prune.length) {
+      out.push(`  ${task.steps.length + 1}. prune (at the end, once the new objects are ready):`);
+      for (const name of prune) out.push(`       ${name}`);
+    }
   }
   return out.join("\n") + "\n";
 }
