@@ -25,7 +25,7 @@
  * @module
  */
 
-import type { Api } from "./api.ts";
+import type { Api } from "./api/mod.ts";
 import { clone, type KubeObject, rec, str } from "./object.ts";
 
 export const REDIRECTION_ANNOTATION = "ambient.istio.io/redirection";

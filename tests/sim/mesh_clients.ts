@@ -26,7 +26,7 @@
  * @module
  */
 
-import type { Api } from "./api.ts";
+import type { Api } from "./api/mod.ts";
 import { arr, isRec, type KubeObject, nowIso, rec, str } from "./object.ts";
 import { REDIRECTION_ANNOTATION } from "./ambient.ts";
 

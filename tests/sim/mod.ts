@@ -18,7 +18,7 @@
  */
 
 import { AmbientModel } from "./ambient.ts";
-import { Api } from "./api.ts";
+import { Api } from "./api/mod.ts";
 import { Controllers } from "./controllers/mod.ts";
 import { type Faults, FaultSet, parseFaults } from "./faults.ts";
 import { kubeconfigText } from "./kubeconfig.ts";
@@ -60,7 +60,7 @@ export {
 export type { KubeObject, ObjectMeta, Rec } from "./object.ts";
 export type { RequestFilter, RequestLog, RequestLogEntry } from "./server.ts";
 export type { Store, StoreEvent } from "./store.ts";
-export type { Api } from "./api.ts";
+export type { Api } from "./api/mod.ts";
 export type { Controllers } from "./controllers/mod.ts";
 export type { Registry, ResourceType } from "./resources.ts";
 export { encodeSecretProtobuf } from "./protobuf.ts";

@@ -22,7 +22,7 @@
  */
 
 import type { AmbientModel } from "./ambient.ts";
-import type { Api } from "./api.ts";
+import type { Api } from "./api/mod.ts";
 import { type KubeObject, rec, StatusError, str } from "./object.ts";
 
 const ZTUNNEL_ADMIN_PORT = 15000;

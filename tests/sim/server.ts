@@ -7,7 +7,7 @@
  */
 
 import { parse as parseYaml } from "yaml";
-import { type Api, type PatchType, typeKey } from "./api.ts";
+import { type Api, type PatchType, typeKey } from "./api/mod.ts";
 import {
   AGGREGATED_CONTENT_TYPE,
   aggregatedDiscovery,

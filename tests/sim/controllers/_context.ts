@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Api } from "../api.ts";
+import type { Api } from "../api/mod.ts";
 import type { ObjectFault } from "../faults.ts";
 import { type KubeObject, type Rec, seededRandom, shortHash } from "../object.ts";
 import type { ResourceType } from "../resources.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { Api } from "../api.ts";
+import type { Api } from "../api/mod.ts";
 import type { KubeObject, OwnerReference } from "../object.ts";
 import type { Scheduler } from "../scheduler.ts";
 import type { StoreEvent } from "../store.ts";
