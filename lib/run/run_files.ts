@@ -2,10 +2,21 @@
  * Where a run keeps the files its commands name (values files, manifests):
  * one folder per run under `.cache/runs/`, kept after the run so that every
  * printed command can be repeated by hand; only the last runs are kept.
- * A folder is removed only when it carries the marker this module wrote.
+ * A folder is removed only when it carries the marker this module wrote,
+ * and never while the process that made it still runs (runs side by side
+ * in one folder, as parallel tests do, keep each other's files).
  */
 const MARKER = ".meshup-run";
 const NAME = /^\d{8}T\d{6}Z-\d+$/;
+
+/** Whether a process of this host runs with that pid (where `/proc` tells; else no). */
+function running(pid: number): boolean {
+  try {
+    return Deno.statSync(`/proc/${pid}`).isDirectory;
+  } catch {
+    return false;
+  }
+}
 
 export class RunFiles {
   readonly #root: string;
@@ -41,6 +52,7 @@ export class RunFiles {
     for await (const entry of Deno.readDir(this.#root)) {
       const path = `${this.#root}/${entry.name}`;
       if (!entry.isDirectory || !NAME.test(entry.name) || path === current) continue;
+      if (running(Number(entry.name.split("-").at(-1)))) continue;
       const marked = await Deno.lstat(`${path}/${MARKER}`).then((s) => s.isFile, () => false);
       if (marked) ours.push(entry.name);
     }

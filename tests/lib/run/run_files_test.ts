@@ -19,18 +19,27 @@ Deno.test("RunFiles keeps the files a run names after it ends, in a marked folde
 
 Deno.test("RunFiles removes only its own oldest run folders beyond the ones it keeps", async () => {
   const root = await Deno.makeTempDir();
-  const old = ["20260101T000000Z-1", "20260102T000000Z-1", "20260103T000000Z-1"];
+  // pid 2147483646: no such process
+  const old = [
+    "20260101T000000Z-2147483646",
+    "20260102T000000Z-2147483646",
+    "20260103T000000Z-2147483646",
+  ];
   for (const name of old) {
     await Deno.mkdir(`${root}/${name}`);
     await Deno.writeTextFile(`${root}/${name}/.meshup-run`, "");
   }
   // a folder named like ours but without the marker, and a foreign one, are never touched
   await Deno.mkdir(`${root}/20250101T000000Z-9`);
+  // nor one whose run is still going (here: this very process)
+  await Deno.mkdir(`${root}/20250101T000000Z-${Deno.pid}`);
+  await Deno.writeTextFile(`${root}/20250101T000000Z-${Deno.pid}/.meshup-run`, "");
   await Deno.mkdir(`${root}/notes`);
   await new RunFiles(root, { keep: 2 }).write("x.yaml", "x");
   const left = await names(root);
-  assertEquals(left.filter((n) => old.includes(n)), ["20260103T000000Z-1"]);
+  assertEquals(left.filter((n) => old.includes(n)), ["20260103T000000Z-2147483646"]);
   assert(left.includes("20250101T000000Z-9") && left.includes("notes"));
-  assertEquals(left.length, 4);
+  assert(left.includes(`20250101T000000Z-${Deno.pid}`), "a live run's folder is kept");
+  assertEquals(left.length, 5);
   await Deno.remove(root, { recursive: true });
 });
