@@ -25,7 +25,7 @@ import { kubeconfigText } from "./kubeconfig.ts";
 import { type KubeObject, type Rec, seededRandom, splitApiVersion } from "./object.ts";
 import { builtinTypes, Registry, type ResourceType } from "./resources.ts";
 import { Scheduler } from "./scheduler.ts";
-import { createHandler, RequestLog } from "./server.ts";
+import { createHandler, RequestLog } from "./server/mod.ts";
 import { Store } from "./store.ts";
 import { serveMutualTls, type SimServer } from "./node_serve.ts";
 import { makeTlsMaterial } from "./tls.ts";
@@ -58,7 +58,7 @@ export {
   type HelmReleaseStatus,
 } from "./helm_release.ts";
 export type { KubeObject, ObjectMeta, Rec } from "./object.ts";
-export type { RequestFilter, RequestLog, RequestLogEntry } from "./server.ts";
+export type { RequestFilter, RequestLog, RequestLogEntry } from "./server/mod.ts";
 export type { Store, StoreEvent } from "./store.ts";
 export type { Api } from "./api/mod.ts";
 export type { Controllers } from "./controllers/mod.ts";
