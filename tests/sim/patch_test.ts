@@ -8,7 +8,7 @@ import {
   serverSideApply,
   strategicMergePatch,
   toFieldsV1,
-} from "./patch.ts";
+} from "./patch/mod.ts";
 import { parseFieldSelector, parseLabelSelector } from "./selectors.ts";
 import type { KubeObject, Rec } from "./object.ts";
 

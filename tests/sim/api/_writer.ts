@@ -22,7 +22,7 @@ import {
   StatusError,
   utf8Base64,
 } from "../object.ts";
-import { type FieldScope, recordUpdate } from "../patch.ts";
+import { type FieldScope, recordUpdate } from "../patch/mod.ts";
 import { type Registry, type ResourceType, REVIEW_RESOURCES } from "../resources.ts";
 import { grKey, type Store, type WriteSource } from "../store.ts";
 

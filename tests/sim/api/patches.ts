@@ -22,7 +22,7 @@ import {
   mergePatch,
   serverSideApply,
   strategicMergePatch,
-} from "../patch.ts";
+} from "../patch/mod.ts";
 import type { ResourceType } from "../resources.ts";
 import { notFound, typeKey, type WriteContext, type Writer } from "./_writer.ts";
 

@@ -8,7 +8,7 @@
 
 import { typeKey } from "../api/mod.ts";
 import { type KubeObject, type Rec, rec, StatusError } from "../object.ts";
-import { jsonPatch, mergePatch } from "../patch.ts";
+import { jsonPatch, mergePatch } from "../patch/mod.ts";
 import { isProtobuf } from "../protobuf.ts";
 import type { ResourceType } from "../resources.ts";
 import { parseSelectors } from "../selectors.ts";
