@@ -4,18 +4,14 @@
  */
 import { buildPlan } from "../plan/build.ts";
 import { type CliOptions, parseArgs } from "./args.ts";
-import { checksExitCode, formatChecks } from "../checks/common.ts";
-import { type Config, loadConfig } from "../config/config.ts";
-import { runDoctor } from "../checks/doctor/mod.ts";
-import { runVerify } from "../checks/verify/mod.ts";
+import { loadConfig } from "../config/config.ts";
 import { toDot, toMermaid, validateGraph } from "../plan/dag.ts";
 import { describePlan } from "../plan/describe.ts";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, InputError } from "../errors.ts";
 import type { RunEvent } from "../output/events.ts";
-import type { Kube } from "../kube/kube.ts";
 import { connect } from "../kube/connect.ts";
 import { createOutput } from "../output/mod.ts";
-import { DenoProcessRunner, MissingBinaryError, type ProcessRunner } from "../kube/process.ts";
+import { MissingBinaryError } from "../kube/process.ts";
 import { Redactor } from "../output/redact.ts";
 import { downPlan, prepare, runPlan } from "../run/mod.ts";
 import type { Plan } from "../plan/plan.ts";
@@ -27,35 +23,13 @@ import { timelineGantt } from "../output/timeline.ts";
 import { checkTimelinePath, writeTimeline } from "./_timeline.ts";
 import { EXIT_INTERRUPTED } from "./_interrupts.ts";
 import { RunSession } from "./_run_session.ts";
-import { withStrictLock } from "./_verify_strict.ts";
 import { diffCommand } from "./_diff.ts";
+import { checks } from "./_checks.ts";
+import { processRunner, refuseUnpinnedContext, resolveContext } from "./_context.ts";
+import { now, reportError } from "./_report.ts";
+import type { Io, MainOptions } from "./options.ts";
 
-/** Where the CLI writes; tests pass their own. */
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-export interface MainOptions {
-  env?: Record<string, string | undefined>;
-  cwd?: string;
-  io?: Io;
-  tasks?: readonly Task[];
-  /** where values/ and manifests/ are read from (tests point it elsewhere) */
-  root?: string;
-  /** spawns kubectl and helm (tests pass one that uses the cached binaries) */
-  proc?: ProcessRunner;
-  /** fetches remote manifests */
-  fetchText?: (url: string) => Promise<string>;
-  /** whether stdout is a terminal (live tree) and stdin can confirm `down` */
-  tty?: boolean;
-  /** aborts the run like a first SIGINT does (nothing new starts) */
-  signal?: AbortSignal;
-  /** like a second SIGINT (running commands are stopped) */
-  killSignal?: AbortSignal;
-  /** the run lock's Lease duration in seconds (tests shorten it) */
-  leaseDurationSeconds?: number;
-}
+export type { Io, MainOptions } from "./options.ts";
 
 /** The repository root: values/ and manifests/ are read from here by default. */
 const ROOT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
@@ -138,29 +112,6 @@ export async function main(
     }
     throw e;
   }
-}
-
-/**
- * An error before the run's output exists: text on stderr and, when
- * `--json` is among the arguments, the same as an `error` event on stdout.
- */
-function reportError(
-  io: Io,
-  args: readonly string[],
-  e: { message: string; hint?: string; code: number },
-): void {
-  if (args.includes("--json")) {
-    io.out(
-      JSON.stringify({
-        type: "error",
-        time: now(),
-        code: e.code,
-        message: e.message,
-        ...(e.hint ? { hint: e.hint } : {}),
-      }) + "\n",
-    );
-  }
-  io.err(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ""}`);
 }
 
 /** `up`, a single target, or `down`: context check, preparation, then the runner. */
@@ -300,123 +251,6 @@ async function execute(
     connection.close();
     output.close();
   }
-}
-
-/** `doctor` (preflight) and `verify` (proof): read-only checks, exit 1 on any fail. */
-async function checks(
-  cli: CliOptions,
-  config: Config,
-  o: { env: Record<string, string | undefined>; io: Io; options: MainOptions },
-): Promise<number> {
-  const connection = await connect({
-    proc: processRunner(o.env, o.options),
-    redactor: new Redactor(),
-    context: cli.context,
-    env: o.env,
-  });
-  const kube = connection.kube;
-  try {
-    // the same rule as a run: a pinned context is the only one checked, unless --context says so
-    const pinned = config.cluster.context;
-    if (pinned && !cli.context) {
-      const current = connection.context ??
-        (await resolveContext(kube, { context: cli.context, onCommand: () => {} })).context;
-      refuseUnpinnedContext(current, pinned);
-    }
-    const verifyOptions = {
-      ...(cli.address ? { address: cli.address } : {}),
-      ...(cli.host ? { host: cli.host } : {}),
-      ...(cli.timeoutSeconds ? { timeoutMs: cli.timeoutSeconds * 1000 } : {}),
-    };
-    const results = cli.command === "doctor" ? await runDoctor(kube, config) : cli.strict
-      // --strict changes the cluster: it holds the run lock, and Ctrl-C stops it (it restores)
-      ? await withStrictLock(kube, {
-        signal: o.options.signal,
-        leaseDurationSeconds: o.options.leaseDurationSeconds,
-        onNotice: (_level, message) => o.io.err(`${message}\n`),
-      }, (signal) => runVerify(kube, config, { ...verifyOptions, strict: true, hooks: { signal } }))
-      : await runVerify(kube, config, verifyOptions);
-    o.io.out(
-      cli.json
-        ? JSON.stringify({
-          type: cli.command,
-          time: now(),
-          ok: checksExitCode(results) === 0,
-          checks: results,
-        }) + "\n"
-        : formatChecks(results, {
-          label: cli.command,
-          color: !o.options.io && Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
-        }),
-    );
-    return checksExitCode(results);
-  } catch (e) {
-    if (e instanceof MissingBinaryError) {
-      reportError(o.io, cli.json ? ["--json"] : [], {
-        message: e.message,
-        hint: `install ${e.tool} or point MESHUP_${e.tool.toUpperCase()} at it`,
-        code: EXIT_BAD_INPUT,
-      });
-      return EXIT_BAD_INPUT;
-    }
-    throw e;
-  } finally {
-    connection.close();
-  }
-}
-
-function processRunner(
-  env: Record<string, string | undefined>,
-  options: MainOptions,
-  withoutEnv: readonly string[] = [],
-): ProcessRunner {
-  return options.proc ?? new DenoProcessRunner({
-    binaries: { kubectl: env.MESHUP_KUBECTL ?? "kubectl", helm: env.MESHUP_HELM ?? "helm" },
-    withoutEnv,
-  });
-}
-
-/** Refuses (exit 2) a context other than the one the config pins. */
-function refuseUnpinnedContext(context: string, pinned: string | undefined): void {
-  if (!pinned || context === pinned) return;
-  throw new InputError(
-    `Refusing to run against context "${context}": the config pins "${pinned}"`,
-    `switch with: kubectl config use-context ${pinned} (or pass --context ${context} to override)`,
-  );
-}
-
-/** The context that will be used and its API server, from kubeconfig. */
-async function resolveContext(
-  kube: Kube,
-  o: { context?: string; onCommand(argv: string[]): void },
-): Promise<{ context: string; server: string }> {
-  const context = o.context;
-  const argv = [
-    "kubectl",
-    "config",
-    "view",
-    "--minify",
-    "-o",
-    "json",
-    ...(context ? [`--context=${context}`] : []),
-  ];
-  o.onCommand(argv);
-  const r = await kube.proc.run(argv);
-  const view = r.code === 0 ? JSON.parse(r.stdout || "{}") : {};
-  const name: string | undefined = view.contexts?.[0]?.name ?? view["current-context"];
-  if (!name) {
-    throw new InputError(
-      context
-        ? `Cannot use kube context "${context}": ${r.stderr.trim() || "not found"}`
-        : "No kube context is set",
-      "check KUBECONFIG and kubectl config get-contexts; pass --context NAME",
-    );
-  }
-  return { context: name, server: view.clusters?.[0]?.cluster?.server ?? "unknown" };
-}
-
-function now(): string {
-  return new Date().toISOString();
 }
 
 function planJson(plan: Plan): string {

@@ -8,13 +8,13 @@
 import type { KubeTarget } from "./argv.ts";
 import { helmTarget, kubectlTarget, resourceArg, resourceType, shellQuote } from "./argv.ts";
 import type { KubeClient } from "./client.ts";
-import { FIELD_MANAGER, FINGERPRINT_KEY } from "../plan/fingerprint.ts";
+import { FIELD_MANAGER } from "../plan/fingerprint.ts";
 import type { ObjectRef } from "../plan/plan.ts";
 import type { ProcessRunner, ProcResult } from "./process.ts";
 import type { Redactor } from "../output/redact.ts";
 import { CommandError, isTransient, retry, type RetryInfo } from "./retry.ts";
 import { kubectlWatch, kubectlWatchArgv, type WatchHandler } from "./_kubectl_watch.ts";
-import { releaseChart } from "./release_payload.ts";
+import { latestReleases, type ReleaseState } from "./releases.ts";
 import {
   dryRunInProcess,
   type DryRunOptions,
@@ -23,22 +23,7 @@ import {
 } from "./dry_run.ts";
 
 export type Json = Record<string, unknown>;
-
-export interface ReleaseState {
-  name: string;
-  namespace: string;
-  revision: number;
-  /** deployed, failed, pending-install, pending-upgrade, pending-rollback, superseded, uninstalling */
-  status: string;
-  fingerprint?: string;
-  /** the latest revision's labels (helm's and `--labels`) */
-  labels?: Record<string, string>;
-  /** the newest revision whose status is `deployed`, if any (what `helm rollback` can return to) */
-  lastDeployed?: number;
-  /** the latest revision's chart name and version, from its payload (when it can be read) */
-  chart?: string;
-  chartVersion?: string;
-}
+export type { ReleaseState } from "./releases.ts";
 
 export interface CommandHooks {
   /** a command is about to run (argv redacted) */
@@ -311,38 +296,7 @@ export class Kube {
       { apiVersion: "v1", kind: "Secret", labelSelector: "owner=helm" },
       hooks,
     );
-    const out = new Map<string, ReleaseState>();
-    const deployed = new Map<string, number>();
-    const latest = new Map<string, Json>();
-    for (const item of items) {
-      const meta = item.metadata as { namespace: string; labels?: Record<string, string> };
-      const labels = meta.labels ?? {};
-      if (!labels.name || !labels.version) continue;
-      const state: ReleaseState = {
-        name: labels.name,
-        namespace: meta.namespace,
-        revision: Number(labels.version),
-        status: labels.status ?? "unknown",
-        ...(labels[FINGERPRINT_KEY] ? { fingerprint: labels[FINGERPRINT_KEY] } : {}),
-        labels,
-      };
-      const key = `${state.namespace}/${state.name}`;
-      if (state.status === "deployed") {
-        deployed.set(key, Math.max(deployed.get(key) ?? 0, state.revision));
-      }
-      const prev = out.get(key);
-      if (!prev || prev.revision < state.revision) {
-        out.set(key, state);
-        latest.set(key, item);
-      }
-    }
-    for (const [key, revision] of deployed) out.get(key)!.lastDeployed = revision;
-    // the chart of each latest revision (an upgrade's order and refusal need its version)
-    await Promise.all([...latest].map(async ([key, item]) => {
-      const chart = await releaseChart(item);
-      if (chart) Object.assign(out.get(key)!, { chart: chart.chart, chartVersion: chart.version });
-    }));
-    return out;
+    return await latestReleases(items);
   }
 
   /** Installed chart version of a release (`helm list`), for `--reuse-values` upgrades. */
