@@ -140,12 +140,15 @@ export async function runVerify(
   stack: Stack,
   options: { env: Record<string, string>; cwd: string },
 ): Promise<CliRun> {
+  // each request counts as one productpage request in the simulator's ambient
+  // model, whose ztunnel counters verify's mesh-mtls reads
   const productpage = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    (req) =>
-      new URL(req.url).pathname === "/productpage"
-        ? new Response("<title>Simple Bookstore App</title>")
-        : new Response("", { status: 404 }),
+    (req) => {
+      if (new URL(req.url).pathname !== "/productpage") return new Response("", { status: 404 });
+      stack.sim.ambient.recordProductpageRequest();
+      return new Response("<title>Simple Bookstore App</title>");
+    },
   );
   try {
     const address = `127.0.0.1:${productpage.addr.port}`;
