@@ -33,6 +33,8 @@ export interface ProcessRunner {
   run(argv: readonly string[], options?: ProcOptions): Promise<ProcResult>;
   /** the executable a tool resolves to, when it exists and may be executed; no process */
   locate?(tool: string): Promise<string | undefined>;
+  /** the executable configured for a tool (a name looked up on PATH, or a path) */
+  binaryOf?(tool: string): string;
 }
 
 /** Paths of the binaries; `kubectl` and `helm` on PATH by default. */
@@ -78,6 +80,10 @@ export class DenoProcessRunner implements ProcessRunner {
     this.#withoutEnv = options.withoutEnv ?? [];
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#killGraceMs = options.killGraceMs ?? 5_000;
+  }
+
+  binaryOf(tool: string): string {
+    return tool === "kubectl" || tool === "helm" ? this.#binaries[tool] : tool;
   }
 
   async locate(tool: string): Promise<string | undefined> {

@@ -64,18 +64,63 @@ export async function preflight(kube: Kube, options: PreflightOptions): Promise<
       );
     }
   };
-  // with the in-process client serving the context, a run may need no kubectl process
-  // at all: then kubectl is only looked up, not started
-  const kubectl = kube.api && kube.proc.locate
-    ? kube.proc.locate("kubectl").then((found) => {
-      if (!found) throw new MissingBinaryError("kubectl", "kubectl");
-    }).catch((e) => tool(["kubectl"], e))
-    : tool(["kubectl", "version", "--client", "-o", "json"]);
+  // a probe process costs the critical path ~0.1 s: where the runner can look a
+  // tool up, it is found on disk and its executable's header checked for this
+  // machine instead (a binary for another architecture is the home lab's classic)
+  const probe = (name: "kubectl" | "helm", argv: string[]): Promise<void> =>
+    kube.proc.locate
+      ? kube.proc.locate(name).then(async (found) => {
+        if (!found) throw new MissingBinaryError(name, kube.proc.binaryOf?.(name) ?? name);
+        const problem = await executableProblem(found);
+        if (problem) {
+          throw new InputError(
+            `Cannot run "${name}": "${found}" ${problem}`,
+            `install ${name} for this machine or point MESHUP_${name.toUpperCase()} at it`,
+          );
+        }
+      }).catch((e) => tool([name], e))
+      : tool(argv);
   await Promise.all([
-    kubectl,
-    tool(["helm", "version", "--short"]),
+    probe("kubectl", ["kubectl", "version", "--client", "-o", "json"]),
+    probe("helm", ["helm", "version", "--short"]),
     reachable(),
   ]);
+}
+
+/** ELF machine numbers of the architectures Deno runs on. */
+const ELF_MACHINE: Record<string, number> = { x86_64: 0x3e, aarch64: 0xb7 };
+
+/**
+ * Why an executable cannot run on this machine, from its first bytes: an
+ * ELF binary for another architecture, or a file that is no program at all.
+ * Scripts (`#!`) and Mach-O binaries are taken as they are.
+ */
+export async function executableProblem(path: string): Promise<string | undefined> {
+  let head: Uint8Array;
+  try {
+    using file = await Deno.open(path);
+    head = new Uint8Array(20);
+    const n = await file.read(head) ?? 0;
+    head = head.subarray(0, n);
+  } catch (e) {
+    return `cannot be read: ${(e as Error).message}`;
+  }
+  if (head[0] === 0x23 && head[1] === 0x21) return undefined; // #!
+  const magic = new DataView(head.buffer, head.byteOffset, head.length);
+  if (head.length >= 4 && [0xfeedfacf, 0xcffaedfe, 0xcafebabe].includes(magic.getUint32(0))) {
+    return undefined; // Mach-O (macOS)
+  }
+  if (head.length < 20 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c) {
+    return "is not an executable program";
+  }
+  const machine = magic.getUint16(18, head[5] === 1);
+  const want = ELF_MACHINE[Deno.build.arch];
+  if (want !== undefined && machine !== want) {
+    return `is built for another architecture (ELF machine 0x${
+      machine.toString(16)
+    }, this is ${Deno.build.arch})`;
+  }
+  return undefined;
 }
 
 /**
