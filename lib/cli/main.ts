@@ -25,6 +25,7 @@ import { EXIT_INTERRUPTED } from "./_interrupts.ts";
 import { RunSession } from "./_run_session.ts";
 import { diffCommand } from "./_diff.ts";
 import { checks } from "./_checks.ts";
+import { planText } from "./_plan.ts";
 import { processRunner, refuseUnpinnedContext, resolveContext } from "./_context.ts";
 import { now, reportError } from "./_report.ts";
 import type { Io, MainOptions } from "./options.ts";
@@ -70,7 +71,13 @@ export async function main(
     });
     switch (cli.command) {
       case "plan":
-        io.out(cli.json ? planJson(plan) : describePlan(plan));
+        io.out(
+          cli.json ? planJson(plan) : await planText(plan, {
+            env,
+            proc: processRunner(env, options),
+            ...(cli.context ? { context: cli.context } : {}),
+          }),
+        );
         return EXIT_OK;
       case "render":
         await writeRender(plan, cli, cwd, io);

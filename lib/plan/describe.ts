@@ -13,6 +13,10 @@ export interface DescribeOptions {
    * the plan alone never reads the cluster.
    */
   prune?: ReadonlyMap<string, readonly string[]>;
+  /** per `task/step` of a release, what installing it does: `upgrade istiod 1.30.3 → 1.30.4` */
+  releases?: ReadonlyMap<string, string>;
+  /** a last line about what was (not) read from the cluster */
+  note?: string;
 }
 
 export function describePlan(plan: Plan, options: DescribeOptions = {}): string {
@@ -29,13 +33,18 @@ export function describePlan(plan: Plan, options: DescribeOptions = {}): string 
     if (task.steps.length === 0) {
       out.push("  - no steps" + (task.deps.length ? " (aggregate)" : ""));
     }
-    task.steps.forEach((s, i) => out.push(...describeStep(s, i + 1)));
+    task.steps.forEach((s, i) => {
+      out.push(...describeStep(s, i + 1));
+      const change = options.releases?.get(`${task.id}/${s.id}`);
+      if (change) out.push(`       ${change}`);
+    });
     const prune = options.prune?.get(task.id) ?? [];
     if (prune.length) {
       out.push(`  ${task.steps.length + 1}. prune (at the end, once the new objects are ready):`);
       for (const name of prune) out.push(`       ${name}`);
     }
   }
+  if (options.note) out.push("", options.note);
   return out.join("\n") + "\n";
 }
 
