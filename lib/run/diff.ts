@@ -6,6 +6,7 @@
  * and server-side dry-runs only). Tasks are read side by side; changes
  * come back in the plan's order.
  */
+import { upgradeOrder } from "./upgrade_order.ts";
 import { InputError } from "../errors.ts";
 import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
 import { CommandError } from "../kube/retry.ts";
@@ -63,6 +64,14 @@ export async function diffPlan(
     options.kube,
     s.hooks("diff", "releases", { signal: options.signal }),
   );
+  // an Istio version change up would refuse (a skipped minor, a downgrade across minors)
+  const refused: string[] = [];
+  try {
+    upgradeOrder(plan, s.releases);
+  } catch (e) {
+    if (!(e instanceof InputError)) throw e;
+    refused.push(`up would refuse this: ${e.message}${e.hint ? ` (${e.hint})` : ""}`);
+  }
   const last = await lastInventories(s);
   const perTask = await Promise.all(plan.tasks.map(async (task) => {
     const [steps, pruned] = await Promise.all([diffTask(s, task), pruneChanges(s, task, last)]);
@@ -70,7 +79,7 @@ export async function diffPlan(
   }));
   return {
     changes: perTask.flatMap((r) => r.changes),
-    warnings: perTask.flatMap((r) => r.warnings),
+    warnings: [...refused, ...perTask.flatMap((r) => r.warnings)],
   };
 }
 

@@ -142,6 +142,10 @@ Deno.test("an upgrade that skips a minor is refused with exit 2 and the steps, a
       const old = await c.run(["istio:install"], { env: { ...env, ISTIO_VERSION: "1.28.1" } });
       assertEquals(old.code, 0, old.err);
       const before = await c.tool(["helm", "list", "-A", "-o", "json"]);
+      // diff says first that up would refuse it
+      const diff = await c.run(["diff"], { json: false, env: { ...env, ISTIO_VERSION: "1.30.3" } });
+      assertStringIncludes(diff.out + diff.err, "up would refuse this");
+      assertStringIncludes(diff.out + diff.err, "first 1.29.x, then 1.30.3");
       const r = await c.run(["up"], { env: { ...env, ISTIO_VERSION: "1.30.3" } });
       assertEquals(r.code, 2, r.err);
       const error = r.events.find((e) => e.type === "error");
