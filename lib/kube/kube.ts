@@ -332,6 +332,14 @@ export class Kube {
     return crd !== undefined;
   }
 
+  /** A pod's last log lines (`kubectl logs --tail`), for diagnosis. */
+  async podLogTail(pod: ObjectRef, lines: number, hooks: CommandHooks = {}): Promise<string> {
+    const path = `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}/log?tailLines=${lines}`;
+    if (this.api) return await this.api.getText(path, callOptions(hooks));
+    const argv = ["logs", `--tail=${lines}`, `pod/${pod.name}`, `--namespace=${pod.namespace}`];
+    return (await this.exec(this.kubectlArgv(...argv), hooks)).stdout;
+  }
+
   /** Pods and events of namespaces, for diagnosis; failures give empty lists. */
   async podsAndEvents(
     namespaces: string[],

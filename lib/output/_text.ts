@@ -4,6 +4,7 @@
  */
 import type { ObjectState, RunEvent, TaskOutcome } from "./events.ts";
 import { shortRef } from "../run/diagnose.ts";
+import { madeByText } from "../run/diagnose_maker.ts";
 
 export type Style = (s: string) => string;
 
@@ -104,12 +105,23 @@ export function summaryText(e: SummaryEvent, target: string, c: Colors): string 
   return lines.map((l) => l + "\n").join("");
 }
 
-/** `waiting for deploy/istiod: Available: 1/2 (+1 more)`. */
+/**
+ * `waiting for deploy/istiod: Available: 1/2 (+1 more)`; an object an
+ * operator makes names it: `waiting for deploy/kiali: not created yet (made
+ * by deploy/kiali-operator from kiali.io/Kiali/istio-system/kiali)`.
+ */
 export function waitingText(pending: ObjectState[]): string {
   const first = pending[0];
   if (!first) return "waiting";
-  const status = first.status === "InProgress" ? "" : `${first.status}: `;
+  const { madeBy } = first.ref;
   const more = pending.length > 1 ? ` (+${pending.length - 1} more)` : "";
+  if (madeBy && first.status === "NotFound") {
+    const why = first.message === "deleted" ? "deleted" : "not created yet";
+    return `waiting for ${shortRef(first.ref)}: ${why} (made by ${
+      madeByText(madeBy, shortRef)
+    })${more}`;
+  }
+  const status = first.status === "InProgress" ? "" : `${first.status}: `;
   return `waiting for ${shortRef(first.ref)}: ${status}${first.message}${more}`;
 }
 

@@ -6,6 +6,7 @@
 import type { ObjectState } from "../output/events.ts";
 import type { ObjectRef } from "../plan/plan.ts";
 import { podProblems, type PodReport } from "./kstatus.ts";
+import { makerLines, type MakerReport } from "./diagnose_maker.ts";
 
 /** A Pod object as read from the API server. */
 export type PodLike = Record<string, unknown>;
@@ -42,6 +43,8 @@ export interface DiagnoseInput {
   objects: ObjectState[];
   pods: PodLike[];
   events: EventLike[];
+  /** what was read about the operators of objects with `madeBy` */
+  makers?: MakerReport[];
 }
 
 export interface DiagnoseOptions {
@@ -95,6 +98,12 @@ export function describeUnready(input: DiagnoseInput, options: DiagnoseOptions =
       lines.push("  last events:");
       for (const event of events) lines.push(`    ${describeEvent(event)}`);
     }
+    if (ref.madeBy) {
+      const op = ref.madeBy.operator;
+      const opPods = relatedPods(op, input.pods).map(podProblems).sort(byTrouble);
+      const report = input.makers?.find((m) => sameRef(m.operator, op));
+      lines.push(...makerLines(ref.madeBy, opPods.slice(0, maxPods).map(describePod), report));
+    }
     for (const hint of objectHints(ref, pods)) lines.push(`  hint: ${hint}`);
   }
   for (const namespace of [...namespaces].sort()) {
@@ -131,6 +140,7 @@ export interface WaitTimeoutOptions {
   objects: ObjectState[];
   pods?: PodLike[];
   events?: EventLike[];
+  makers?: MakerReport[];
   timeoutMs: number;
   /** the verb of the message: `Cannot <action> "<subject>"` (default `ready`) */
   action?: string;
@@ -154,6 +164,7 @@ export class WaitTimeoutError extends Error {
       objects: options.objects,
       pods: options.pods ?? [],
       events: options.events ?? [],
+      makers: options.makers,
     };
     const seconds = Math.round(options.timeoutMs / 1000);
     super(
@@ -199,6 +210,10 @@ export function relatedPods(ref: ObjectRef, pods: readonly PodLike[]): PodLike[]
 }
 
 // ---------------------------------------------------------------- helpers
+
+function sameRef(a: ObjectRef, b: ObjectRef): boolean {
+  return a.kind === b.kind && a.name === b.name && a.namespace === b.namespace;
+}
 
 function ownedBy(ref: ObjectRef, kind: string, name: string): boolean {
   if (kind === ref.kind && name === ref.name) return true;

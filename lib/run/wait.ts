@@ -11,7 +11,8 @@
  * progress as it goes, and the pod problem that should stop helm early.
  */
 import type { ObjectState } from "../output/events.ts";
-import { WaitTimeoutError } from "./diagnose.ts";
+import { relatedPods, WaitTimeoutError } from "./diagnose.ts";
+import { MAKER_LOG_LINES, type MakerReport } from "./diagnose_maker.ts";
 import { resourceType } from "../kube/argv.ts";
 import type { CommandHooks, Kube } from "../kube/kube.ts";
 import type { ObjectRef } from "../plan/plan.ts";
@@ -83,6 +84,8 @@ export async function waitReady(
       else if (pending.some((p) => p.status === "Failed")) settle("failed");
     },
   });
+  // an operator's object may never appear, so no watch event would say what is awaited
+  if (refs.some((r) => r.madeBy)) report(watch.pending());
   const result = await outcome;
   clearTimeout(timer);
   const unready = watch.pending();
@@ -102,6 +105,7 @@ export async function waitReady(
     objects: unready,
     pods,
     events,
+    makers: await makerReports(kube, unready, pods, options),
     timeoutMs: options.timeoutMs,
   });
   throw Object.assign(err, { message: `${err.message}\n${err.diagnosis}` });
@@ -155,10 +159,37 @@ async function podsAndEvents(
   objects: ObjectState[],
   options: WaitOptions,
 ): Promise<{ pods: Record<string, unknown>[]; events: Record<string, unknown>[] }> {
-  const namespaces = [
-    ...new Set(objects.map((s) => s.ref.namespace).filter((n): n is string => !!n)),
-  ];
+  // an operator that should have made an object: its pods are part of the answer
+  const refs = objects.flatMap((s) => [s.ref, ...(s.ref.madeBy ? [s.ref.madeBy.operator] : [])]);
+  const namespaces = [...new Set(refs.map((r) => r.namespace).filter((n): n is string => !!n))];
   return await kube.podsAndEvents(namespaces, { onCommand: options.onCommand });
+}
+
+/**
+ * For each object an operator should have made and did not: the resource
+ * it reconciles and the last log lines of its pod (the troubled one
+ * first). Best effort: what cannot be read is left out.
+ */
+async function makerReports(
+  kube: Kube,
+  objects: ObjectState[],
+  pods: Record<string, unknown>[],
+  options: WaitOptions,
+): Promise<MakerReport[]> {
+  const hooks = { onCommand: options.onCommand };
+  const made = objects.filter((s) => s.status === "NotFound" && s.ref.madeBy);
+  return await Promise.all(made.map(async (s) => {
+    const { operator, from } = s.ref.madeBy!;
+    const cr = await kube.getObject(from, hooks).catch(() => undefined);
+    const report: MakerReport = { operator, ...(cr ? { from: cr } : {}) };
+    const pod = relatedPods(operator, pods).at(0);
+    const name = String((pod?.metadata as { name?: string } | undefined)?.name ?? "");
+    if (!name) return report;
+    const ref = { apiVersion: "v1", kind: "Pod", name, namespace: operator.namespace };
+    const text = await kube.podLogTail(ref, MAKER_LOG_LINES, hooks).catch(() => undefined);
+    if (text === undefined) return report;
+    return { ...report, log: { pod: name, lines: text.split("\n").filter((l) => l.trim()) } };
+  }));
 }
 
 /** `Cannot ready "<subject>": <kind> <name> failed: <why>` and the diagnosis below it. */

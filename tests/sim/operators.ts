@@ -64,6 +64,26 @@ export function modelKialiOperator(sim: Sim): () => void {
   };
 }
 
+/**
+ * What a pod logs (`GET .../pods/NAME/log`): the Kiali operator's pods the
+ * lines it prints when it starts and watches for Kiali CRs; any other pod
+ * nothing.
+ */
+export function podLog(pod: KubeObject): string[] {
+  const owners = pod.metadata.ownerReferences ?? [];
+  const name = pod.metadata.name ?? "";
+  const operator = owners.length > 0
+    ? owners.some((o) => /^kiali-operator-[a-z0-9]+$/.test(String(o.name ?? "")))
+    : name.startsWith("kiali-operator-");
+  if (!operator) return [];
+  return [
+    `{"level":"info","logger":"cmd","msg":"Version","ansible-operator":"v1.36.1"}`,
+    `{"level":"info","logger":"watches","msg":"Environment variable not set; using default value","envVar":"WATCH_NAMESPACE"}`,
+    `{"level":"info","logger":"cmd","msg":"Watching resource","Options.Group":"kiali.io","Options.Version":"v1alpha1","Options.Kind":"Kiali"}`,
+    `{"level":"info","msg":"Starting workers","controller":"kiali-controller","worker count":1}`,
+  ];
+}
+
 function operatorRunning(sim: Sim): boolean {
   return sim.list("apps/v1", "Deployment").some((d) => d.metadata.name === "kiali-operator");
 }

@@ -9,6 +9,7 @@
 import { typeKey } from "../api/mod.ts";
 import { type KubeObject, type Rec, rec, StatusError } from "../object.ts";
 import { jsonPatch, mergePatch } from "../patch/mod.ts";
+import { podLog } from "../operators.ts";
 import { isProtobuf } from "../protobuf.ts";
 import type { ResourceType } from "../resources.ts";
 import { parseSelectors } from "../selectors.ts";
@@ -195,8 +196,14 @@ export function resourceRoutes(deps: HandlerDeps): ResourceRoutes {
       return scale(req, type, namespace, name, contentType, ua);
     }
     if (subresource === "log" && type.resource === "pods" && method === "GET") {
-      api.get(type, namespace, name);
-      return new Response("", { status: 200, headers: { "content-type": "text/plain" } });
+      const pod = api.get(type, namespace, name) as KubeObject;
+      const tail = Number(params.get("tailLines") ?? NaN);
+      const lines = podLog(pod);
+      const shown = Number.isInteger(tail) && tail >= 0
+        ? lines.slice(Math.max(0, lines.length - tail))
+        : lines;
+      const text = shown.map((l) => `${l}\n`).join("");
+      return new Response(text, { status: 200, headers: { "content-type": "text/plain" } });
     }
     throw notFoundPath();
   }
