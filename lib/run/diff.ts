@@ -6,10 +6,10 @@
  * and server-side dry-runs only). Tasks are read side by side; changes
  * come back in the plan's order.
  */
+import { readReleases } from "./first_read.ts";
 import { upgradeOrder } from "./upgrade_order.ts";
 import { InputError } from "../errors.ts";
-import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
-import { CommandError } from "../kube/retry.ts";
+import type { Kube } from "../kube/kube.ts";
 import { type Change, objectName, releaseName, type StepChange } from "../output/diff_view.ts";
 import type { RunEvent } from "../output/events.ts";
 import type { Plan, PlannedTask, Step } from "../plan/plan.ts";
@@ -151,22 +151,4 @@ async function pruneChanges(
       fields: [],
     })),
   ];
-}
-
-/** The first read: it also proves the cluster answers (else exit 2). */
-async function readReleases(
-  kube: Kube,
-  hooks: CommandHooks,
-): Promise<Map<string, ReleaseState>> {
-  try {
-    return await kube.releases(hooks);
-  } catch (e) {
-    const detail = e instanceof CommandError
-      ? e.stderr.split("\n").filter(Boolean).at(-1) ?? e.message
-      : String(e);
-    throw new InputError(
-      `Cannot reach the cluster: ${detail}`,
-      "check the kube context (kubectl config current-context) and that the API server answers (kubectl get ns)",
-    );
-  }
 }

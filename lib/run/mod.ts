@@ -3,9 +3,8 @@
  * wire the shared services, the scheduler and the task runner. Emits typed
  * events; never writes to the console itself.
  */
-import { InputError } from "../errors.ts";
-import { CommandError } from "../kube/retry.ts";
-import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
+import { readReleases } from "./first_read.ts";
+import type { Kube } from "../kube/kube.ts";
 import type { RunEvent } from "../output/events.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { EventBody, Prepared } from "./executor.ts";
@@ -129,22 +128,4 @@ export async function downPlan(
   await reportKept(s, inventory).catch(() => undefined);
   if (last) s.emit(last);
   return summary;
-}
-
-/** The first read of a run: it also proves the cluster answers (else exit 2, nothing applied). */
-async function readReleases(
-  kube: Kube,
-  hooks: CommandHooks,
-): Promise<Map<string, ReleaseState>> {
-  try {
-    return await kube.releases(hooks);
-  } catch (e) {
-    const detail = e instanceof CommandError
-      ? e.stderr.split("\n").filter(Boolean).at(-1) ?? e.message
-      : String(e);
-    throw new InputError(
-      `Cannot reach the cluster: ${detail}`,
-      "check the kube context (kubectl config current-context) and that the API server answers (kubectl get ns)",
-    );
-  }
 }
