@@ -1,30 +1,13 @@
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
-import { CHARTS, tools } from "./_tools.ts";
+import { withKube } from "./_kubectl.ts";
+import { CHARTS } from "./_tools.ts";
 import { serveChartRepo } from "./chart_repo.ts";
-import {
-  decodeHelmRelease,
-  helmReleaseSecret,
-  type Sim,
-  type SimOptions,
-  startSim,
-} from "./mod.ts";
+import { decodeHelmRelease, helmReleaseSecret } from "./mod.ts";
 import type { KubeObject, Rec } from "./object.ts";
 
 const DEMO = `${CHARTS}demo`;
 
-async function withHelm(
-  fn: (sim: Sim, t: Awaited<ReturnType<typeof tools>>) => Promise<void>,
-  options: SimOptions = {},
-): Promise<void> {
-  const sim = await startSim({ readyAfterMs: 50, ...options });
-  await using t = await tools(sim);
-  try {
-    await fn(sim, t);
-    assertEquals(sim.errors, []);
-  } finally {
-    await sim.close();
-  }
-}
+const withHelm = withKube;
 
 const install = (release: string, ...extra: string[]): string[] => [
   "upgrade",
