@@ -64,6 +64,13 @@ export interface StepContext {
   beforeChange(): Promise<boolean>;
   /** a repository chart's archive in the local chart cache, or undefined (then helm fetches it) */
   localChart(chart: RepoChart): Promise<string | undefined>;
+  /**
+   * Before a process starts: a background step waits (briefly) while a
+   * foreground process is starting up (startup_gate.ts); at once otherwise.
+   */
+  startupQuiet(): Promise<void>;
+  /** A foreground step's process is past its start-up: background processes may start. */
+  startedUp(): void;
 }
 
 /** What a step did, or why it did nothing; `ready` settles when its workloads are. */

@@ -3,6 +3,7 @@
  * them: the kube client, the event sink, the releases and prefetched reads,
  * temporary files, deadlines and guards.
  */
+import { StartupGate } from "./startup_gate.ts";
 import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
 import type { ObjectState, RunEvent } from "../output/events.ts";
 import type { Plan, PlannedTask, Step, StepGuard } from "../plan/plan.ts";
@@ -41,6 +42,8 @@ export class RunServices {
   readonly settings: StepSettings;
   readonly signal?: AbortSignal;
   readonly now: () => number;
+  /** foreground process start-ups that background processes wait for */
+  readonly startup: StartupGate = new StartupGate();
   releases = new Map<string, ReleaseState>();
   readonly #options: ServicesOptions;
   /**
@@ -142,7 +145,7 @@ export class RunServices {
   forStep(
     task: PlannedTask,
     step: Step,
-    placement: { signal?: AbortSignal; background?: boolean },
+    placement: { signal?: AbortSignal; background?: boolean; startedUp?: () => void },
   ): StepContext {
     const signal = placement.signal;
     const timeoutMs = (): number =>
@@ -189,6 +192,10 @@ export class RunServices {
         return readBeforeLock;
       },
       localChart: (chart) => this.#charts.localChart(chart, this.signal),
+      startupQuiet: async () => {
+        if (placement.background) await this.startup.quiet({ signal: this.signal });
+      },
+      startedUp: () => placement.startedUp?.(),
     };
   }
 }

@@ -59,6 +59,11 @@ export async function runTask(
   const signal = services.signal
     ? AbortSignal.any([services.signal, stopWaits.signal])
     : stopWaits.signal;
+  // a foreground release's start-up goes first: background processes wait for it
+  const startedUp = !options.down && !options.background &&
+      task.steps.some((s) => s.kind === "helm-release")
+    ? services.startup.hold()
+    : undefined;
   const finish = (step: Step, t0: number, r: StepResult): void => {
     if (r.skip) {
       if (r.skip.unchanged) unchanged++;
@@ -122,8 +127,13 @@ export async function runTask(
         description: step.description,
       });
       try {
-        const ctx = services.forStep(task, step, { signal, background: !!options.background });
+        const ctx = services.forStep(task, step, {
+          signal,
+          background: !!options.background,
+          ...(startedUp ? { startedUp } : {}),
+        });
         const r = options.down ? await downStep(ctx, step) : await upStep(ctx, step);
+        if (step.kind === "helm-release") startedUp?.();
         if (r.ready) deferred.push({ step, t0, result: r });
         else finish(step, t0, r);
       } catch (e) {
@@ -144,6 +154,7 @@ export async function runTask(
       return fail({ id: "prune" } as Step, t0, e);
     }
   } finally {
+    startedUp?.();
     stopWaits.abort();
   }
   if (drifted.length) {

@@ -120,9 +120,17 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
     const stopHelm = new AbortController();
     // an upgrade says so; a DaemonSet's rollout is followed node by node
     const nodes = startUpgrade(ctx, step, stopWatch.signal);
+    const waitOptions = ctx.waitOptions();
     const watching = watchWorkloads(ctx.kube, step.workloads, {
-      ...ctx.waitOptions(),
-      ...(nodes ? { onProgress: (pending) => nodes.workloads(pending) } : {}),
+      ...waitOptions,
+      onProgress: (pending) => {
+        // helm applies workloads last: once one exists, its start-up is over
+        if (
+          pending.length < step.workloads.length || pending.some((p) => p.status !== "NotFound")
+        ) ctx.startedUp();
+        if (nodes) nodes.workloads(pending);
+        else waitOptions.onProgress?.(pending);
+      },
       signal: stopWatch.signal,
     }).then((failure) => {
       if (failure) stopHelm.abort(failure);
@@ -131,6 +139,7 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
     const signal = ctx.hooks.signal
       ? AbortSignal.any([ctx.hooks.signal, stopHelm.signal])
       : stopHelm.signal;
+    await ctx.startupQuiet();
     try {
       await ctx.kube.exec(argv, { ...ctx.hooks, signal });
     } catch (e) {
