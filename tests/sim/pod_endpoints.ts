@@ -14,9 +14,11 @@
  * Port-forward is served over WebSocket with the `v4.channel.k8s.io`
  * subprotocol that the kubelet speaks (each message starts with its channel
  * byte; per port a data channel and an error channel, each opened with the
- * port as two little-endian bytes). One HTTP/1.1 request per connection,
- * answered with `Connection: close`. kubectl's own port-forward tunnels SPDY
- * (directly or inside a WebSocket) and is refused with a Status saying so.
+ * port as two little-endian bytes), and with `SPDY/3.1+portforward.k8s.io`,
+ * the SPDY session kubectl 1.35's `port-forward` tunnels inside a WebSocket
+ * (port_forward_spdy.ts). One HTTP/1.1 request per connection, answered with
+ * `Connection: close`. A plain SPDY upgrade (kubectl's fallback for servers
+ * without WebSocket support) is refused with a Status saying so.
  *
  * @module
  */
@@ -24,6 +26,11 @@
 import type { AmbientModel } from "./ambient.ts";
 import type { Api } from "./api/mod.ts";
 import { type KubeObject, rec, StatusError, str } from "./object.ts";
+import {
+  type LocalAnswer,
+  serveSpdyPortForward,
+  SPDY_PORT_FORWARD_PROTOCOL,
+} from "./port_forward_spdy.ts";
 
 const ZTUNNEL_ADMIN_PORT = 15000;
 const ZTUNNEL_STATS_PORT = 15020;
@@ -130,25 +137,76 @@ function portForward(
     throw new StatusError(
       400,
       "BadRequest",
-      "the simulator serves port-forward over WebSocket (v4.channel.k8s.io) only, not SPDY",
+      "the simulator serves port-forward over WebSocket (v4.channel.k8s.io, or SPDY/3.1 tunneled " +
+        "in it), not over a SPDY upgrade",
     );
   }
-  if (!offered.includes(PORT_FORWARD_PROTOCOL)) {
+  const protocol = [SPDY_PORT_FORWARD_PROTOCOL, PORT_FORWARD_PROTOCOL].find((p) =>
+    offered.includes(p)
+  );
+  if (!protocol) {
     throw new StatusError(
       400,
       "BadRequest",
-      `port-forward needs the WebSocket subprotocol ${PORT_FORWARD_PROTOCOL} (offered: ${
+      `port-forward needs the WebSocket subprotocol ${PORT_FORWARD_PROTOCOL} or ${SPDY_PORT_FORWARD_PROTOCOL} (offered: ${
         offered.join(", ") || "none"
       })`,
     );
   }
-  const list = ports.flatMap((p) => p.split(",")).map(Number);
-  if (list.length !== 1 || !Number.isInteger(list[0]) || list[0] <= 0) {
+  // SPDY names each stream's port in its headers; the channel protocol needs them here
+  const list = ports.flatMap((p) => p.split(",")).filter((p) => p !== "").map(Number);
+  if (list.some((p) => !Number.isInteger(p) || p <= 0 || p > 65535)) {
+    throw new StatusError(400, "BadRequest", `invalid port list "${ports.join(",")}"`);
+  }
+  const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
+  socket.binaryType = "arraybuffer";
+  const exchange = (port: number, head: string): LocalAnswer =>
+    localhostExchange(pod, port, head, ambient);
+  if (protocol === SPDY_PORT_FORWARD_PROTOCOL) {
+    serveSpdyPortForward(socket, list, exchange);
+    return response;
+  }
+  if (list.length !== 1) {
     throw new StatusError(400, "BadRequest", "exactly one port is served per port-forward");
   }
-  const port = list[0];
-  const { socket, response } = Deno.upgradeWebSocket(req, { protocol: PORT_FORWARD_PROTOCOL });
-  socket.binaryType = "arraybuffer";
+  serveChannelPortForward(socket, list[0], exchange);
+  return response;
+}
+
+/**
+ * What a connection to the pod's localhost:`port` answers to the HTTP
+ * request `head`: the response bytes, or the kubelet's error when nothing
+ * listens there.
+ */
+function localhostExchange(
+  pod: KubeObject,
+  port: number,
+  head: string,
+  ambient: AmbientModel,
+): LocalAnswer {
+  const path = /^[A-Z]+ (\S+) HTTP\/1\.[01]/.exec(head)?.[1]?.split("?")[0] ?? "/";
+  const answer = serve(pod, port, path, ambient, "localhost");
+  if (!answer) {
+    const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    return { error: `error forwarding port ${port} to pod ${name}: ${refused(pod, port)}` };
+  }
+  const body = new TextEncoder().encode(answer.body);
+  const headText = `HTTP/1.1 ${answer.status} ${answer.status === 200 ? "OK" : "Not Found"}\r\n` +
+    `content-type: ${answer.type}\r\ncontent-length: ${body.length}\r\n` +
+    "connection: close\r\n\r\n";
+  const headBytes = new TextEncoder().encode(headText);
+  const out = new Uint8Array(headBytes.length + body.length);
+  out.set(headBytes);
+  out.set(body, headBytes.length);
+  return { bytes: out };
+}
+
+/** The kubelet's channel protocol: data on channel 0, errors on channel 1. */
+function serveChannelPortForward(
+  socket: WebSocket,
+  port: number,
+  exchange: (port: number, head: string) => LocalAnswer,
+): void {
   let received = new Uint8Array(0);
   let answered = false;
   const send = (channel: number, bytes: Uint8Array): void => {
@@ -173,32 +231,21 @@ function portForward(
     const head = new TextDecoder().decode(received);
     if (!head.includes("\r\n\r\n")) return;
     answered = true;
-    const path = /^[A-Z]+ (\S+) HTTP\/1\.[01]/.exec(head)?.[1]?.split("?")[0] ?? "/";
-    const answer = serve(pod, port, path, ambient, "localhost");
-    if (!answer) {
-      const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+    const answer = exchange(port, head);
+    if ("error" in answer) {
       send(
         1,
         new TextEncoder().encode(
-          `an error occurred forwarding ${port} -> ${port}: error forwarding port ${port} to pod ${name}: ${
-            refused(pod, port)
-          }`,
+          `an error occurred forwarding ${port} -> ${port}: ${answer.error}`,
         ),
       );
       socket.close(1000);
       return;
     }
-    const body = new TextEncoder().encode(answer.body);
-    const headText = `HTTP/1.1 ${answer.status} ${answer.status === 200 ? "OK" : "Not Found"}\r\n` +
-      `content-type: ${answer.type}\r\ncontent-length: ${body.length}\r\n` +
-      "connection: close\r\n\r\n";
-    const headBytes = new TextEncoder().encode(headText);
-    const out = new Uint8Array(headBytes.length + body.length);
-    out.set(headBytes);
-    out.set(body, headBytes.length);
     // in pieces, as a TCP stream arrives
-    for (let i = 0; i < out.length; i += 16 * 1024) send(0, out.subarray(i, i + 16 * 1024));
+    for (let i = 0; i < answer.bytes.length; i += 16 * 1024) {
+      send(0, answer.bytes.subarray(i, i + 16 * 1024));
+    }
     socket.close(1000);
   };
-  return response;
 }
