@@ -15,6 +15,7 @@ import type { CommandHooks, Json, Kube } from "../kube/kube.ts";
 import { JsonStreamSplitter } from "../kube/process.ts";
 import { CommandError } from "../kube/retry.ts";
 import type { ObjectRef } from "../plan/plan.ts";
+import { kubectlPortForwardGet } from "../kube/kubectl_port_forward.ts";
 import type { PortForwardResponse } from "../kube/port_forward.ts";
 
 /** One check: its body reads through the context and returns a verdict. */
@@ -151,18 +152,26 @@ export class CheckContext<O extends object = object> {
   /**
    * `GET path` on a pod's port through a port-forward, for what a pod serves
    * on localhost only (ztunnel's admin API), as `kubectl port-forward` and
-   * istioctl reach it; memoised. Shown under `--verbose`. Needs the
-   * in-process client (the port-forward is its WebSocket).
+   * istioctl reach it; memoised. Shown under `--verbose`. The in-process
+   * client opens the port-forward itself (a WebSocket); without it, this is
+   * `kubectl port-forward` on a free local port.
    */
   portForwardGet(target: PodPort, path: string): Promise<PortForwardResponse> {
     const key = `pf:${target.namespace}/${target.pod}:${target.port}${path}`;
     return this.#memo.once(key, () => {
       const api = this.#kube.api;
       if (!api) {
-        throw new Error(
-          `Cannot port-forward to ${target.namespace}/${target.pod}:${target.port}: ` +
-            "the in-process API client is off for this kubeconfig",
+        const argv = this.#kube.kubectlArgv(
+          "port-forward",
+          "-n",
+          target.namespace,
+          `pod/${target.pod}`,
+          `:${target.port}`,
+          "--address",
+          "127.0.0.1",
         );
+        this.#hooks.onCommand?.([...argv, `(then GET ${path})`]);
+        return kubectlPortForwardGet(this.#kube.proc, argv, target, { path, signal: this.signal });
       }
       this.#hooks.onCommand?.([
         "port-forward",

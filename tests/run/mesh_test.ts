@@ -24,7 +24,7 @@ const ENV = { KIALI_ENABLED: "false" };
 
 async function meshChecks(
   c: Cluster,
-  options: { traffic?: boolean; commands?: string[][] } = {},
+  options: { traffic?: boolean; commands?: string[][]; inProcess?: boolean } = {},
 ): Promise<{ hbone: CheckResult; mtls: CheckResult }> {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
     if (options.traffic ?? true) c.sim.ambient.recordProductpageRequest();
@@ -34,7 +34,8 @@ async function meshChecks(
   const home = await Deno.makeTempDir({ prefix: "meshup-mesh-" });
   try {
     const kube = new Kube({
-      api,
+      // without the in-process client, reads and the port-forward are kubectl's
+      ...(options.inProcess ?? true ? { api } : {}),
       proc: new DenoProcessRunner({
         binaries: await kubeBinaries(),
         env: {
@@ -101,6 +102,30 @@ Deno.test("mesh checks pass on a healthy install, reading config_dump through a 
     )
       ?.metadata.annotations;
     assertEquals(annotations?.["ambient.istio.io/redirection"], "enabled");
+  });
+});
+
+Deno.test("mesh-hbone reads config_dump through kubectl port-forward when the in-process client is off", async () => {
+  await withCluster(async (c) => {
+    await up(c);
+    const commands: string[][] = [];
+    const { hbone, mtls } = await meshChecks(c, { commands, inProcess: false });
+    assertEquals(hbone.status, "pass", hbone.detail);
+    assertMatch(hbone.detail, /^3 pods in book-info captured and on HBONE in ztunnel$/);
+    assertEquals(mtls.status, "pass", mtls.detail);
+    const pf = commands.find((a) => a[0] === "kubectl" && a[1] === "port-forward");
+    assert(pf, JSON.stringify(commands));
+    assertMatch(
+      pf.join(" "),
+      /^kubectl port-forward -n istio-system pod\/ztunnel-\S+ :15000 --address 127\.0\.0\.1 .*\(then GET \/config_dump\)$/,
+    );
+    // the real kubectl's tunnel, answered by the simulator
+    assert(
+      c.sim.requests.count({
+        path: /\/pods\/ztunnel-[^/]+\/portforward$/,
+        userAgent: /^kubectl/,
+      }) >= 1,
+    );
   });
 });
 
