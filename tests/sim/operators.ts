@@ -64,12 +64,23 @@ export function modelKialiOperator(sim: Sim): () => void {
   };
 }
 
+/** What the modelled operator logged after its start, per simulator (by its Api). */
+const operatorLines = new WeakMap<object, string[]>();
+
+function logLine(sim: Sim, fields: Record<string, unknown>): void {
+  const lines = operatorLines.get(sim.api) ?? [];
+  lines.push(JSON.stringify({ level: "info", logger: "reconciler", ...fields }));
+  if (lines.length > 1000) lines.splice(0, lines.length - 1000);
+  operatorLines.set(sim.api, lines);
+}
+
 /**
  * What a pod logs (`GET .../pods/NAME/log`): the Kiali operator's pods the
- * lines it prints when it starts and watches for Kiali CRs; any other pod
- * nothing.
+ * lines it prints when it starts and watches for Kiali CRs, then one line
+ * as each reconcile starts and ends and as a CR is finalised (`api`, the
+ * simulator's); any other pod nothing.
  */
-export function podLog(pod: KubeObject): string[] {
+export function podLog(pod: KubeObject, api?: object): string[] {
   const owners = pod.metadata.ownerReferences ?? [];
   const name = pod.metadata.name ?? "";
   const operator = owners.length > 0
@@ -81,6 +92,7 @@ export function podLog(pod: KubeObject): string[] {
     `{"level":"info","logger":"watches","msg":"Environment variable not set; using default value","envVar":"WATCH_NAMESPACE"}`,
     `{"level":"info","logger":"cmd","msg":"Watching resource","Options.Group":"kiali.io","Options.Version":"v1alpha1","Options.Kind":"Kiali"}`,
     `{"level":"info","msg":"Starting workers","controller":"kiali-controller","worker count":1}`,
+    ...(api ? operatorLines.get(api) ?? [] : []),
   ];
 }
 
@@ -128,9 +140,15 @@ function reconcileKiali(
     conditions: [condition("Running", "True", "Running", "Running reconciliation")],
   });
   const namespace = cr.metadata.namespace ?? "default";
+  const which = { namespace, name: cr.metadata.name, generation: cr.metadata.generation };
+  logLine(sim, { msg: "Reconciling Kiali", ...which });
   createServer(sim, cr, namespace);
   const current = sim.get(cr.apiVersion!, "Kiali", namespace, cr.metadata.name ?? "");
   if (!current) return;
+  logLine(sim, {
+    msg: "Reconciliation successful: created Deployment and Service kiali",
+    ...which,
+  });
   sim.api.writeStatus(type, current, {
     ...(current.status ?? {}),
     conditions: [
@@ -207,6 +225,7 @@ function finalize(sim: Sim, apiVersion: string, namespace: string, name: string)
   const server = sim.get("apps/v1", "Deployment", namespace, "kiali");
   const serverType = server && sim.api.typeOf(server);
   if (serverType) sim.api.controllerDelete(serverType, namespace, "kiali");
+  logLine(sim, { msg: "Finalized Kiali: removed its server", namespace, name });
   sim.api.writeObject(type, {
     ...cr,
     metadata: {

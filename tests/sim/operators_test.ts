@@ -169,6 +169,12 @@ Deno.test("deno task sim plays the Kiali operator: a Kiali CR yields the kiali D
     );
     assert(running);
     assertEquals([running.status, running.reason], ["True", "Successful"]);
+    // the operator's log tells the reconcile, as `kubectl logs --tail` shows it on a timeout
+    const log = await t.kubectl(["logs", "deploy/kiali-operator", "-n", "kiali", "--tail=2"]);
+    assertEquals(log.code, 0, log.output);
+    const [start, end] = log.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    assertEquals([start.msg, start.namespace, start.name], ["Reconciling Kiali", "kiali", "kiali"]);
+    assertStringIncludes(end.msg, "Reconciliation successful");
   } finally {
     child.kill("SIGTERM");
     await lines.cancel().catch(() => undefined);

@@ -198,7 +198,7 @@ export function resourceRoutes(deps: HandlerDeps): ResourceRoutes {
     if (subresource === "log" && type.resource === "pods" && method === "GET") {
       const pod = api.get(type, namespace, name) as KubeObject;
       const tail = Number(params.get("tailLines") ?? NaN);
-      const lines = podLog(pod);
+      const lines = podLog(pod, api);
       const shown = Number.isInteger(tail) && tail >= 0
         ? lines.slice(Math.max(0, lines.length - tail))
         : lines;
