@@ -18,6 +18,7 @@
 import type { KubeClient } from "../../kube/client.ts";
 import type { Json } from "../../kube/kube.ts";
 import { ApiError } from "../../kube/_http.ts";
+import { CommandError } from "../../kube/retry.ts";
 
 export const ROLE_LABEL = "meshup.dev/verify-strict";
 export const MANAGED_BY = { "app.kubernetes.io/managed-by": "meshup" };
@@ -131,6 +132,12 @@ export function namespaceWide(pa: Json): boolean {
   return (pa.spec as Json | undefined)?.selector === undefined;
 }
 
+/** A create refused because the object exists: the API's 409, or kubectl's AlreadyExists. */
+function alreadyExists(e: unknown): boolean {
+  if (e instanceof ApiError) return e.status === 409;
+  return e instanceof CommandError && /AlreadyExists|already exists/.test(e.stderr);
+}
+
 /** An object as the user wrote it: what the server added is left out, so it can be created again. */
 export function userCopy(obj: Json): Json {
   const meta = (obj.metadata ?? {}) as Json;
@@ -222,7 +229,7 @@ export async function restoreStrict(
           await cluster.create(pa, signal);
         } catch (e) {
           // it is there already (an earlier restore got this far)
-          if (!(e instanceof ApiError && e.status === 409)) throw e;
+          if (!alreadyExists(e)) throw e;
         }
         return true;
       });

@@ -23,8 +23,9 @@ import * as http from "./http.ts";
 import * as kiali from "./kiali.ts";
 import * as mesh from "./mesh.ts";
 import * as meshMtls from "./mesh_mtls.ts";
-import { MESH_STRICT, type MeshStrictOptions, runMeshStrict } from "./mesh_strict.ts";
+import { type MeshStrictOptions, runMeshStrict } from "./mesh_strict.ts";
 import { clusterFromClient } from "./_strict_cluster.ts";
+import { clusterFromKubectl } from "./_strict_kubectl.ts";
 import * as telemetry from "./telemetry.ts";
 import * as workloads from "./workloads.ts";
 
@@ -69,16 +70,10 @@ export async function runVerify(
   const results = await runChecks(bindChecks(CHECKS, ctx), { concurrency: options.concurrency });
   if (!options.strict) return results;
   const strict = options.strict === true ? {} : options.strict;
-  if (!kube.api) {
-    return [...results, {
-      ...MESH_STRICT,
-      status: "fail",
-      detail: "--strict needs the in-process API client, which is off for this kubeconfig",
-      hint:
-        "use a kubeconfig the client serves (no insecure-skip-tls-verify, X.509 v3 certificates)",
-    }];
-  }
-  const cluster = clusterFromClient(kube.api, options.hooks?.onCommand);
+  // in process when the client serves the kubeconfig; else one kubectl command a write
+  const cluster = kube.api
+    ? clusterFromClient(kube.api, options.hooks?.onCommand)
+    : clusterFromKubectl(kube, options.hooks?.onCommand);
   return [
     ...results,
     await runMeshStrict(cluster, config, { signal: options.hooks?.signal, ...strict }),
