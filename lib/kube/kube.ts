@@ -86,12 +86,24 @@ export class Kube {
    */
   async exec(
     argv: readonly string[],
-    options: CommandHooks & { stdin?: string; allowFailure?: boolean } = {},
+    options: CommandHooks & {
+      stdin?: string;
+      allowFailure?: boolean;
+      /**
+       * the first attempt is this process, started earlier (prestart.ts);
+       * undefined from it (it ended before it began), a retry and anything
+       * else spawn anew
+       */
+      started?: () => Promise<ProcResult | undefined>;
+    } = {},
   ): Promise<ProcResult> {
     const shown = this.redactor.redactArgv(argv);
+    let started = options.started;
     return await retry(async () => {
       options.onCommand?.(shown);
-      const r = await this.proc.run(argv, {
+      const first = started;
+      started = undefined;
+      const r = (first ? await first() : undefined) ?? await this.proc.run(argv, {
         stdin: options.stdin,
         signal: options.signal,
         ...(options.background ? { background: true } : {}),

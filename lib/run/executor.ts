@@ -4,6 +4,7 @@
  * live state, decide, act, wait). Executors import this module, the kube
  * layer and each other; nothing here knows the scheduler.
  */
+import type { PrestartedCommand } from "./prestart.ts";
 import type { RepoChart } from "../kube/chart_cache.ts";
 import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
 import type { RunEvent, StepAction } from "../output/events.ts";
@@ -71,6 +72,10 @@ export interface StepContext {
   startupQuiet(): Promise<void>;
   /** A foreground step's process is past its start-up: background processes may start. */
   startedUp(): void;
+  /** this step's process if it was started early (prestart.ts); once, then undefined */
+  prestarted(): Promise<PrestartedCommand | undefined> | undefined;
+  /** a file path in this run's folder (not written) */
+  runFilePath(name: string): Promise<string>;
 }
 
 /** What a step did, or why it did nothing; `ready` settles when its workloads are. */
@@ -112,6 +117,12 @@ export interface Executor<S extends Step, O = unknown, A = unknown> {
    * starts; undefined when this step cannot be read early (a guarded one).
    */
   prefetch?(ctx: StepContext, step: S): Promise<unknown> | undefined;
+  /**
+   * Starts the step's process before the step may act, held at a gate
+   * (prestart.ts): only where the step will act but for its deps being
+   * ready; undefined otherwise.
+   */
+  prestart?(ctx: StepContext, step: S): Promise<PrestartedCommand | undefined>;
   observe(ctx: StepContext, step: S): Promise<O>;
   decide(step: S, observed: O, settings: StepSettings): Decision<A>;
   /** whether `act` with this plan changes the cluster (default true); a read-only act needs no lock */

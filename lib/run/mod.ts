@@ -89,15 +89,21 @@ export async function runPlan(
   // an Istio upgrade is refused (exit 2, nothing changed) or ordered as Istio documents it
   const order = upgradeOrder(plan, s.releases);
   announceUpgrade(order, (body) => s.emit(body));
-  return await schedule(plan, {
-    depsOf: (t) => [...t.deps, ...(order.extraDeps.get(t.id) ?? [])],
-    exec: (task, depOutcomes, placement) =>
-      runTask(s, task, { down: false, depOutcomes, ...placement }),
-    emit: (body) => s.emit(body),
-    concurrency: options.concurrency,
-    signal: options.signal,
-    now: options.now,
-  });
+  try {
+    return await schedule(plan, {
+      depsOf: (t) => [...t.deps, ...(order.extraDeps.get(t.id) ?? [])],
+      exec: (task, depOutcomes, placement) =>
+        runTask(s, task, { down: false, depOutcomes, ...placement }),
+      emit: (body) => s.emit(body),
+      prestart: (task) => s.prestart(task),
+      concurrency: options.concurrency,
+      signal: options.signal,
+      now: options.now,
+    });
+  } finally {
+    // a task that did not run (a dep failed, an interrupt) never opened its gate
+    await s.cancelPrestarts();
+  }
 }
 
 /** Tears down: dependents before their deps, steps in reverse. */

@@ -31,10 +31,15 @@ export class RunFiles {
 
   /** Writes a file of this run and returns its path. */
   async write(name: string, content: string): Promise<string> {
-    this.#dir ??= await this.#create();
-    const path = `${this.#dir}/${name.replace(/[^A-Za-z0-9._-]/g, "_")}`;
+    const path = await this.path(name);
     await Deno.writeTextFile(path, content);
     return path;
+  }
+
+  /** The path of a file of this run (the folder made if need be; the file not written). */
+  async path(name: string): Promise<string> {
+    this.#dir ??= await this.#create();
+    return `${this.#dir}/${name.replace(/[^A-Za-z0-9._-]/g, "_")}`;
   }
 
   async #create(): Promise<string> {

@@ -34,6 +34,12 @@ export interface ScheduleOptions {
     placement: { background: boolean },
   ): Promise<TaskResult>;
   emit(body: EventBody): void;
+  /**
+   * Called for the task that will start next on the longest chain, once its
+   * deps have all started: it may start its first process early, held until
+   * it runs (prestart.ts).
+   */
+  prestart?(task: PlannedTask): void;
   concurrency?: number;
   signal?: AbortSignal;
   now?: () => number;
@@ -124,9 +130,24 @@ export async function schedule(plan: Plan, options: ScheduleOptions): Promise<Su
     }
     return changed;
   };
+  const started = (id: string): boolean => state.has(id) && (!finished(id) || good(id));
+  /** the task on the longest chain still waiting for deps that have all started */
+  const next = (): PlannedTask | undefined => {
+    let best: PlannedTask | undefined;
+    for (const task of plan.tasks) {
+      if (state.has(task.id) || task.steps.length === 0) continue;
+      const deps = options.depsOf(task).filter((d) => inPlan.has(d));
+      // one only held back by the concurrency bound is not started early
+      if (!deps.every(started) || deps.every(good)) continue;
+      if (!best || rank.get(task.id)! > rank.get(best.id)!) best = task;
+    }
+    return best;
+  };
   try {
     for (;;) {
       while (startable()) { /* mark and start until nothing changes */ }
+      const upcoming = options.prestart && !signal?.aborted ? next() : undefined;
+      if (upcoming) options.prestart!(upcoming);
       if (running.size === 0) break;
       await Promise.race(running.values());
     }

@@ -3,6 +3,7 @@
  * them: the kube client, the event sink, the releases and prefetched reads,
  * temporary files, deadlines and guards.
  */
+import type { PrestartedCommand } from "./prestart.ts";
 import { StartupGate } from "./startup_gate.ts";
 import type { CommandHooks, Kube, ReleaseState } from "../kube/kube.ts";
 import type { ObjectState, RunEvent } from "../output/events.ts";
@@ -58,6 +59,8 @@ export class RunServices {
   #gate?: Promise<void>;
   #locked = false;
   readonly #charts: ChartCache;
+  /** processes started early, by `task/step`, until their step takes them */
+  readonly #prestarted = new Map<string, Promise<PrestartedCommand | undefined>>();
 
   constructor(prepared: Prepared, options: ServicesOptions) {
     this.kube = options.kube;
@@ -68,6 +71,39 @@ export class RunServices {
     this.#options = options;
     this.#files = new RunFiles(options.runsDir);
     this.#charts = new ChartCache(options.chartsDir);
+    // a first Ctrl-C lets running commands finish; one still at its gate has not begun
+    options.signal?.addEventListener("abort", () => void this.cancelPrestarts(), { once: true });
+  }
+
+  /** Starts the first step of `task` early, when its executor can (prestart.ts). */
+  prestart(task: PlannedTask): void {
+    const step = task.steps[0];
+    const ex = step && executorFor(step);
+    const key = step && `${task.id}/${step.id}`;
+    if (!ex?.prestart || this.#prestarted.has(key) || this.signal?.aborted) return;
+    const ctx = this.forStep(task, step, { signal: this.signal });
+    this.#prestarted.set(
+      key,
+      ex.prestart(ctx, step).catch(() => undefined),
+    );
+  }
+
+  /** Stops every process started early that no step took (it changed nothing). */
+  async cancelPrestarts(): Promise<void> {
+    const left = [...this.#prestarted.entries()];
+    this.#prestarted.clear();
+    await Promise.all(left.map(async ([key, p]) => {
+      const early = await p;
+      if (!early || !(await early.cancel())) return;
+      this.emit({
+        type: "log",
+        level: "info",
+        task: key.slice(0, key.lastIndexOf("/")),
+        message: `Stopped ${
+          this.kube.redactor.redactArgv(early.argv).join(" ")
+        } (started early, held at its gate): it changed nothing`,
+      });
+    }));
   }
 
   emit(body: EventBody): void {
@@ -196,6 +232,12 @@ export class RunServices {
         if (placement.background) await this.startup.quiet({ signal: this.signal });
       },
       startedUp: () => placement.startedUp?.(),
+      prestarted: () => {
+        const p = this.#prestarted.get(key);
+        this.#prestarted.delete(key);
+        return p;
+      },
+      runFilePath: (name) => this.#files.path(name),
     };
   }
 }

@@ -50,14 +50,13 @@ export class StartupGate {
     if (this.#holds.size === 0 || options.signal?.aborted) return Promise.resolve(0);
     const t0 = now();
     return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       const done = (): void => {
         clearTimeout(timer);
         options.signal?.removeEventListener("abort", done);
         this.#waiters = this.#waiters.filter((w) => w !== done);
         resolve(now() - t0);
       };
-      timer = setTimeout(done, options.maxWaitMs ?? STARTUP_WAIT_MS);
+      const timer = setTimeout(done, options.maxWaitMs ?? STARTUP_WAIT_MS);
       options.signal?.addEventListener("abort", done, { once: true });
       this.#waiters.push(done);
     });

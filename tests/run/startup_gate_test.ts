@@ -37,3 +37,49 @@ Deno.test("up starts background helm releases after the foreground release has a
     sim: { readyDelay: (o) => o.kind === "Deployment" && o.metadata.name === "istiod" ? 400 : 30 },
   });
 });
+
+const gateOf = (argv: string[]): string | undefined =>
+  argv.find((a) => /-gate-[0-9a-f]{8}\.yaml$/.test(a));
+
+Deno.test("up starts the next release on the longest chain early, held at a gate it opens when the step acts", async () => {
+  await withCluster(async (c) => {
+    const r = await c.run(["up"], { env: { KIALI_ENABLED: "false" } });
+    assertEquals(r.code, 0, r.err);
+    const helm = r.spawned.filter((a) => a[0] === "helm" && a[1] === "upgrade");
+    const early = helm.filter((a) => gateOf(a)).map((a) => a[3]);
+    // istiod while base installs, ztunnel while istiod becomes ready
+    assert(early.includes("istiod") && early.includes("ztunnel"), JSON.stringify(early));
+    assert(!early.includes("istio-gateway"), "a background release is never started early");
+    assertEquals(helm.length, new Set(helm.map((a) => a[3])).size, "one process a release");
+    // the command shown is the one that ran; its gate is left a plain file holding what it gave
+    const shown = r.events.filter((e): e is Extract<RunEvent, { type: "cmd" }> =>
+      e.type === "cmd" && e.argv[0] === "helm"
+    ).map((e) => e.argv.join(" "));
+    for (const a of helm) {
+      assert(shown.includes(a.join(" ")), a.join(" "));
+      const gate = gateOf(a);
+      if (gate) assertEquals(await Deno.readTextFile(gate), "{}\n", gate);
+    }
+  });
+});
+
+Deno.test("a release started early is stopped, having changed nothing, when a step before it fails", async () => {
+  await withCluster(async (c) => {
+    const r = await c.run(["up", "--timeout", "2s"], { env: { KIALI_ENABLED: "false" } });
+    assert(r.code !== 0, "istiod never becomes ready");
+    const ztunnel = r.spawned.find((a) => a[0] === "helm" && a[3] === "ztunnel");
+    assert(ztunnel && gateOf(ztunnel), "ztunnel was started early");
+    assertEquals(c.sim.get("apps/v1", "DaemonSet", "istio-system", "ztunnel"), undefined);
+    const secrets = c.sim.list("v1", "Secret", "istio-system").map((s) => s.metadata.name);
+    assert(!secrets.some((n) => n?.startsWith("sh.helm.release.v1.ztunnel.")), String(secrets));
+    assertEquals(await Deno.lstat(gateOf(ztunnel)!).then(() => true, () => false), false);
+    const stopped = r.events.find((e) =>
+      e.type === "log" && e.task === "istio:ztunnel" && e.message.startsWith("Stopped helm upgrade")
+    );
+    assert(stopped, "the stopped process is told");
+  }, {
+    sim: {
+      readyDelay: (o) => o.kind === "Deployment" && o.metadata.name === "istiod" ? 60_000 : 30,
+    },
+  });
+});

@@ -21,10 +21,12 @@ import { dropRevision, foreignPendingHint } from "../release_repair.ts";
 import {
   type Decision,
   type Executor,
+  type StepContext,
   type StepResult,
   timeoutSeconds,
   unchanged,
 } from "../executor.ts";
+import { PrestartedCommand } from "../prestart.ts";
 
 interface Observed {
   key: string;
@@ -86,33 +88,47 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
     return { act: { action: rel.status === "failed" ? "repaired" : "upgraded" } };
   },
 
+  async prestart(ctx, step) {
+    // a first install, which nothing but its deps keeps from acting
+    if (step.when || ctx.settings.force || ctx.releases.has(releaseKey(step))) return undefined;
+    return await PrestartedCommand.start(
+      ctx.kube.proc,
+      await releaseArgv(ctx, step),
+      // its own name: runs in one process within one second share a run folder
+      await ctx.runFilePath(
+        `${ctx.task.id}-${step.id}-gate-${crypto.randomUUID().slice(0, 8)}.yaml`,
+      ),
+      // it may wait at its gate as long as the steps before it take
+      { signal: ctx.hooks.signal, timeoutMs: 2 * (ctx.hooks.timeoutMs ?? ctx.timeoutMs()) },
+    );
+  },
+
   async act(ctx, step, plan) {
-    const key = `${step.namespace}/${step.release}`;
+    const key = releaseKey(step);
     const rel = ctx.releases.get(key);
+    const early = await ctx.prestarted();
     if (plan.dropRevision !== undefined) {
       await dropRevision(ctx, { name: step.release, namespace: step.namespace }, plan.dropRevision);
     }
-    const valuesFiles: string[] = [];
-    for (const [i, v] of step.values.entries()) {
-      valuesFiles.push(
-        await ctx.writeRunFile(`${ctx.task.id}-${step.id}-values-${i + 1}.yaml`, v.content),
-      );
-    }
     const fp = fingerprint(step);
-    const local = step.chart.type === "repo" ? await ctx.localChart(step.chart) : undefined;
-    const argv = helmUpgradeArgv(
-      local ? { ...step, chart: { type: "tgz", path: local, digest: "" } } : step,
-      {
-        valuesFiles,
-        fingerprint: fp,
-        task: ctx.task.id,
-        timeoutSeconds: timeoutSeconds(ctx),
-        target: ctx.kube.target,
-      },
-    );
+    const argv = await releaseArgv(ctx, step);
     // drift: helm 4 applies server-side ("auto" keeps the release's method); a
     // field someone else took is taken back only with conflicts forced
     if (plan.drift) argv.splice(argv.indexOf("--wait"), 0, "--force-conflicts");
+    // started early as this very command, for a release still absent: its gate opens now
+    const started = early && !rel && sameArgv(early.argv.slice(0, -2), argv) ? early : undefined;
+    if (early && !started && await early.cancel()) {
+      ctx.emit({
+        type: "log",
+        level: "info",
+        task: ctx.task.id,
+        message: `Stopped ${
+          ctx.kube.redactor.redactArgv(early.argv).join(" ")
+        } (started early; the step changed meanwhile): it changed nothing`,
+      });
+    }
+    // what runs (or runs again, on a retry) names the gate too: by then a plain `{}` file
+    if (started) argv.splice(0, argv.length, ...started.argv);
     // While helm --wait runs, its workloads are watched in process: progress as
     // `wait` events, and a pod stuck past its grace stops helm early (the
     // release is then failed and the next run repairs it).
@@ -141,7 +157,11 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
       : stopHelm.signal;
     await ctx.startupQuiet();
     try {
-      await ctx.kube.exec(argv, { ...ctx.hooks, signal });
+      await ctx.kube.exec(argv, {
+        ...ctx.hooks,
+        signal,
+        ...(started ? { started: () => started.go() } : {}),
+      });
     } catch (e) {
       stopWatch.abort();
       const failure = await watching;
@@ -196,6 +216,35 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
     return "skip" in decision ? [] : await explainRelease(ctx, step, observed);
   },
 };
+
+function releaseKey(step: HelmReleaseStep): string {
+  return `${step.namespace}/${step.release}`;
+}
+
+/** The step's `helm upgrade --install`: its values files written, a repository chart from the cache. */
+async function releaseArgv(ctx: StepContext, step: HelmReleaseStep): Promise<string[]> {
+  const valuesFiles: string[] = [];
+  for (const [i, v] of step.values.entries()) {
+    valuesFiles.push(
+      await ctx.writeRunFile(`${ctx.task.id}-${step.id}-values-${i + 1}.yaml`, v.content),
+    );
+  }
+  const local = step.chart.type === "repo" ? await ctx.localChart(step.chart) : undefined;
+  return helmUpgradeArgv(
+    local ? { ...step, chart: { type: "tgz", path: local, digest: "" } } : step,
+    {
+      valuesFiles,
+      fingerprint: fingerprint(step),
+      task: ctx.task.id,
+      timeoutSeconds: timeoutSeconds(ctx),
+      target: ctx.kube.target,
+    },
+  );
+}
+
+function sameArgv(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
 
 /** The chart the release is at once the step is done (what a later upgrade starts from). */
 function chartState(step: HelmReleaseStep): { chart?: string; chartVersion?: string } {

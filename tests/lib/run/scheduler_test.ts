@@ -1,4 +1,4 @@
-import { assertEquals } from "../../_assert.ts";
+import { assert, assertEquals } from "../../_assert.ts";
 import type { Plan, PlannedTask, Step } from "../../../lib/plan/plan.ts";
 import { remainingChain, schedule } from "../../../lib/run/scheduler.ts";
 
@@ -69,4 +69,42 @@ Deno.test("schedule() runs a task off the longest remaining chain in the backgro
     bookinfo: false,
     up: false,
   });
+});
+
+Deno.test("schedule() offers to start early the task next on the longest chain, once its deps have started", async () => {
+  const log: string[] = [];
+  const finish = new Map<string, () => void>();
+  const running = schedule(MESH, {
+    depsOf: (t) => t.deps,
+    async exec(task) {
+      log.push(`start ${task.id}`);
+      await new Promise<void>((resolve) => finish.set(task.id, resolve));
+      return { outcome: "done" };
+    },
+    prestart: (task) => log.push(`early ${task.id}`),
+    emit: () => {},
+    concurrency: 8,
+  });
+  const done = async (id: string): Promise<void> => {
+    for (let i = 0; i < 50 && !finish.has(id); i++) await new Promise((r) => setTimeout(r, 0));
+    assert(finish.has(id), `${id} started (${log.join(", ")})`);
+    finish.get(id)!();
+  };
+  await done("base");
+  await done("cni");
+  await done("istiod");
+  await done("gateway");
+  await done("kiali");
+  await done("ztunnel");
+  await done("install");
+  await done("bookinfo");
+  await done("up");
+  const summary = await running;
+  assertEquals(summary.ok, true);
+  const early = log.filter((l) => l.startsWith("early "));
+  // istiod while base runs, ztunnel once cni and istiod run, bookinfo once install runs
+  assertEquals(early, ["early istiod", "early ztunnel", "early bookinfo"]);
+  assert(log.indexOf("early istiod") < log.indexOf("start istiod"));
+  assert(log.indexOf("early ztunnel") < log.indexOf("start ztunnel"));
+  assert(!early.includes("early gateway") && !early.includes("early kiali"));
 });
