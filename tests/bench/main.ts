@@ -6,7 +6,7 @@
  *
  * Measures, on fresh simulators (127.0.0.1 only):
  *  (a) `up` wall time over the DAG's critical path (computed from the
- *      profile, not measured); the median of `--rounds` runs (default 3);
+ *      profile, not measured); the median of `--rounds` runs (default 5);
  *      and, for the median run, each task's overhead: its measured duration
  *      minus its profile cost, and its start against its earliest start;
  *  (b) the how-to's commands run one at a time (tests/bench/serial.ts) over
@@ -60,8 +60,8 @@ function progress(text: string): void {
 
 function parseBenchArgs(args: readonly string[]): { out: string; rounds: number } {
   let out = `${REPO}/.cache/bench.json`;
-  let rounds = 3;
-  let roundsText = "3";
+  let rounds = 5;
+  let roundsText = "5";
   for (let i = 0; i < args.length; i++) {
     const value = (): string => {
       const v = args[++i];
