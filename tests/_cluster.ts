@@ -3,6 +3,7 @@
  * the fixture charts served from a loopback Helm repository, and `main()`
  * run against them with its events captured.
  */
+import { stringify } from "yaml";
 import { main } from "../Taskfile.ts";
 import type { RunEvent } from "../lib/output/events.ts";
 import { DenoProcessRunner } from "../lib/kube/process.ts";
@@ -151,6 +152,27 @@ export async function withCluster(
     await sim.close();
     await Deno.remove(home, { recursive: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Writes a kubeconfig for cluster `c` (started with `tls`) that the
+ * in-process client cannot serve: `insecure-skip-tls-verify` and the token,
+ * so meshup falls back to kubectl. Returns its path (in `dir`).
+ */
+export async function insecureKubeconfig(c: Cluster, dir: string): Promise<string> {
+  const path = `${dir}/insecure.yaml`;
+  await Deno.writeTextFile(
+    path,
+    stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      "current-context": "sim",
+      contexts: [{ name: "sim", context: { cluster: "sim", user: "sim" } }],
+      clusters: [{ name: "sim", cluster: { server: c.sim.url, "insecure-skip-tls-verify": true } }],
+      users: [{ name: "sim", user: { token: c.sim.token } }],
+    }),
+  );
+  return path;
 }
 
 /** Counts spawned commands like `helm upgrade` or `kubectl apply`. */

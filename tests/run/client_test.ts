@@ -3,9 +3,8 @@
  * certificate that the simulator checks, reads cost no process; a
  * kubeconfig the client cannot serve falls back to kubectl with a notice.
  */
-import { stringify } from "yaml";
 import { assert, assertEquals } from "../_assert.ts";
-import { countCmd, withCluster } from "../_cluster.ts";
+import { countCmd, insecureKubeconfig, withCluster } from "../_cluster.ts";
 
 function kubectlReads(spawned: string[][]): number {
   return spawned.filter((a) => a[0] === "kubectl" && a[1] === "get").length;
@@ -28,21 +27,7 @@ Deno.test("a run over TLS with a checked client certificate reads in process: he
 Deno.test("a kubeconfig with insecure-skip-tls-verify is read through kubectl, with a one-line notice", async () => {
   await withCluster(async (c) => {
     const dir = await Deno.makeTempDir();
-    const kubeconfig = `${dir}/insecure.yaml`;
-    await Deno.writeTextFile(
-      kubeconfig,
-      stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        "current-context": "sim",
-        contexts: [{ name: "sim", context: { cluster: "sim", user: "sim" } }],
-        clusters: [{
-          name: "sim",
-          cluster: { server: c.sim.url, "insecure-skip-tls-verify": true },
-        }],
-        users: [{ name: "sim", user: { token: c.sim.token } }],
-      }),
-    );
+    const kubeconfig = await insecureKubeconfig(c, dir);
     // meshup reads this kubeconfig; the stand-in tools keep the simulator's own
     const r = await c.run(["istio:base", "--only"], { env: { KUBECONFIG: kubeconfig } });
     assertEquals(r.code, 0, r.err);

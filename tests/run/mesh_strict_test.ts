@@ -5,17 +5,12 @@
  * PeerAuthentications come back; in process, or through kubectl when the
  * in-process client cannot serve the kubeconfig.
  */
-import { stringify } from "yaml";
 import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_assert.ts";
-import { type Cluster, withCluster } from "../_cluster.ts";
+import { type Cluster, insecureKubeconfig, withCluster } from "../_cluster.ts";
 import type { CheckResult } from "../../lib/checks/common.ts";
 import { parseConfig } from "../../lib/config/config.ts";
-import { KubeClient } from "../../lib/kube/client.ts";
-import { Kube } from "../../lib/kube/kube.ts";
-import { DenoProcessRunner } from "../../lib/kube/process.ts";
-import { Redactor } from "../../lib/output/redact.ts";
 import { runVerify } from "../../lib/checks/verify/mod.ts";
-import { kubeBinaries } from "../sim/binaries.ts";
+import { withKube } from "./_verify.ts";
 
 /** Kiali plays no part in the mesh checks. */
 const ENV = { KIALI_ENABLED: "false" };
@@ -33,32 +28,6 @@ const USER_PA = {
   metadata: { name: "default", namespace: "book-info", labels: { team: "books" } },
   spec: { mtls: { mode: "PERMISSIVE" } },
 };
-
-async function withKube<T>(c: Cluster, fn: (kube: Kube) => Promise<T>): Promise<T> {
-  const api = await KubeClient.fromKubeconfig({ path: c.kubeconfig });
-  const home = await Deno.makeTempDir({ prefix: "meshup-strict-" });
-  try {
-    return await fn(
-      new Kube({
-        api,
-        proc: new DenoProcessRunner({
-          binaries: await kubeBinaries(),
-          env: {
-            PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-            HOME: home,
-            KUBECONFIG: c.kubeconfig,
-          },
-        }),
-        target: {},
-        redactor: new Redactor(),
-        retry: { baseMs: 10, maxAttempts: 2 },
-      }),
-    );
-  } finally {
-    api.close();
-    await Deno.remove(home, { recursive: true }).catch(() => undefined);
-  }
-}
 
 /** Nothing of --strict is left, and the user's PeerAuthentication is back as it was. */
 function assertRestored(c: Cluster): void {
@@ -115,7 +84,7 @@ Deno.test("verify --strict fails when STRICT does not stop the plaintext client 
     ]);
     assertEquals(r.code, 0, r.stderr);
     const results = await withKube(
-      c,
+      c.kubeconfig,
       (kube) =>
         runVerify(kube, parseConfig(undefined, { env: { ...c.env, ...ENV } }), {
           address: "127.0.0.1:1",
@@ -139,7 +108,7 @@ Deno.test("verify --strict interrupted after the positive control still restores
     const stop = new AbortController();
     let sawStrictWindow = false;
     const results = await withKube(
-      c,
+      c.kubeconfig,
       (kube) =>
         runVerify(kube, parseConfig(undefined, { env: { ...c.env, ...ENV } }), {
           address: "127.0.0.1:1",
@@ -200,7 +169,7 @@ Deno.test("verify --strict first restores what a killed run left: the backup, ou
       },
     ]);
     const results = await withKube(
-      c,
+      c.kubeconfig,
       (kube) =>
         runVerify(kube, parseConfig(undefined, { env: { ...c.env, ...ENV } }), {
           address: "127.0.0.1:1",
@@ -221,21 +190,7 @@ Deno.test("verify --strict through kubectl, for a kubeconfig the in-process clie
     await up(c);
     c.sim.seed(USER_PA);
     const dir = await Deno.makeTempDir();
-    const kubeconfig = `${dir}/insecure.yaml`;
-    await Deno.writeTextFile(
-      kubeconfig,
-      stringify({
-        apiVersion: "v1",
-        kind: "Config",
-        "current-context": "sim",
-        contexts: [{ name: "sim", context: { cluster: "sim", user: "sim" } }],
-        clusters: [{
-          name: "sim",
-          cluster: { server: c.sim.url, "insecure-skip-tls-verify": true },
-        }],
-        users: [{ name: "sim", user: { token: c.sim.token } }],
-      }),
-    );
+    const kubeconfig = await insecureKubeconfig(c, dir);
     try {
       const r = await c.run(["verify", "--strict", "--address", "127.0.0.1:1"], {
         env: { ...ENV, KUBECONFIG: kubeconfig },

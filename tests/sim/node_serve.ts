@@ -8,6 +8,7 @@
  * @module
  */
 
+import { concat } from "./bytes.ts";
 import { createServer, type ServerOptions } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
@@ -45,13 +46,7 @@ function toRequest(req: IncomingMessage, body: Uint8Array, origin: string): Requ
 async function readAll(req: IncomingMessage): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of req) chunks.push(chunk as Uint8Array);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concat(chunks);
 }
 
 async function send(response: Response, res: ServerResponse): Promise<void> {

@@ -15,6 +15,9 @@
  */
 
 import zlib from "node:zlib";
+import { concat } from "./bytes.ts";
+
+export { concat };
 
 export const SPDY_VERSION = 3;
 
@@ -279,14 +282,4 @@ export function u32(n: number): Uint8Array {
 
 export function readU32(b: Uint8Array, at: number): number {
   return ((b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3]) >>> 0;
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concat } from "./bytes.ts";
 import { toBase64 } from "./object.ts";
 
 /** PEM strings for a TLS server and its CA. */
@@ -34,15 +35,7 @@ function tlv(tag: number, content: Uint8Array | number[]): Uint8Array {
   return new Uint8Array([tag, ...len(body.length), ...body]);
 }
 
-function cat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const cat = (...parts: Uint8Array[]): Uint8Array => concat(parts);
 
 const seq = (...parts: Uint8Array[]): Uint8Array => tlv(0x30, cat(...parts));
 const set = (...parts: Uint8Array[]): Uint8Array => tlv(0x31, cat(...parts));

@@ -83,28 +83,49 @@ export function clusterFromClient(
       show("delete", ref);
       await api.delete(ref, { signal, propagationPolicy: "Background" });
     },
-    finishedPod: async (namespace, name, signal) => {
-      let last: Json | undefined;
-      const stop = new AbortController();
-      const both = AbortSignal.any([signal, stop.signal]);
-      await api.watch({
-        apiVersion: "v1",
-        kind: "Pod",
-        namespace,
-        fieldSelector: `metadata.name=${name}`,
-      }, {
-        signal: both,
-        onEvent: (_type, obj) => {
-          last = obj as Json;
-          const phase = (last.status as Json | undefined)?.phase;
-          if (phase === "Succeeded" || phase === "Failed") stop.abort();
+    finishedPod: (namespace, name, signal) =>
+      podToEnd(
+        (query, onObject, signal) =>
+          api.watch(query, { signal, onEvent: (_type, obj) => onObject(obj as Json) }),
+        {
+          namespace,
+          name,
+          signal,
         },
-      });
-      const phase = (last?.status as Json | undefined)?.phase;
-      if (last && (phase === "Succeeded" || phase === "Failed")) return last;
-      throw new Error(`pod ${namespace}/${name} did not finish: ${podState(last)}`);
-    },
+      ),
   };
+}
+
+/** A watch of one kind, as the client or kubectl does it. */
+export type PodWatch = (
+  query: { apiVersion: string; kind: string; namespace: string; fieldSelector: string },
+  onObject: (obj: Json) => void,
+  signal: AbortSignal,
+) => Promise<void>;
+
+/** Follows one Pod until its phase is Succeeded or Failed; throws with its last state when `signal` ends it first. */
+export async function podToEnd(
+  watch: PodWatch,
+  pod: { namespace: string; name: string; signal: AbortSignal },
+): Promise<Json> {
+  let last: Json | undefined;
+  const stop = new AbortController();
+  const ended = (p: Json | undefined): boolean => {
+    const phase = (p?.status as Json | undefined)?.phase;
+    return phase === "Succeeded" || phase === "Failed";
+  };
+  await watch({
+    apiVersion: "v1",
+    kind: "Pod",
+    namespace: pod.namespace,
+    fieldSelector: `metadata.name=${pod.name}`,
+  }, (obj) => {
+    if (refOf(obj).name !== pod.name) return;
+    last = obj;
+    if (ended(last)) stop.abort();
+  }, AbortSignal.any([pod.signal, stop.signal]));
+  if (last && ended(last)) return last;
+  throw new Error(`pod ${pod.namespace}/${pod.name} did not finish: ${podState(last)}`);
 }
 
 /** One line on where a Pod is: its phase and its container's waiting reason. */

@@ -10,7 +10,7 @@
 import { resourceArg } from "../../kube/argv.ts";
 import type { Json, Kube } from "../../kube/kube.ts";
 import type { CommandHooks } from "../../kube/kube.ts";
-import { podState, type Ref, refOf, type StrictCluster } from "./_strict_cluster.ts";
+import { podToEnd, type Ref, type StrictCluster } from "./_strict_cluster.ts";
 
 /** kubectl as a {@link StrictCluster}; `onCommand` sees each command. */
 export function clusterFromKubectl(
@@ -44,27 +44,12 @@ export function clusterFromKubectl(
         hooks(signal),
       );
     },
-    finishedPod: async (namespace, name, signal) => {
-      let last: Json | undefined;
-      const stop = new AbortController();
-      await kube.watch({
-        apiVersion: "v1",
-        kind: "Pod",
-        namespace,
-        fieldSelector: `metadata.name=${name}`,
-      }, {
-        signal: AbortSignal.any([signal, stop.signal]),
-        onCommand,
-        onObject: (_type, obj) => {
-          if (refOf(obj as Json).name !== name) return;
-          last = obj as Json;
-          const phase = (last.status as Json | undefined)?.phase;
-          if (phase === "Succeeded" || phase === "Failed") stop.abort();
-        },
-      });
-      const phase = (last?.status as Json | undefined)?.phase;
-      if (last && (phase === "Succeeded" || phase === "Failed")) return last;
-      throw new Error(`pod ${namespace}/${name} did not finish: ${podState(last)}`);
-    },
+    finishedPod: (namespace, name, signal) =>
+      podToEnd((query, onObject, signal) =>
+        kube.watch(query, {
+          signal,
+          onCommand,
+          onObject: (_type, obj) => onObject(obj as Json),
+        }), { namespace, name, signal }),
   };
 }
