@@ -311,30 +311,6 @@ export class Kube {
     return await latestReleases(items);
   }
 
-  /** Installed chart version of a release (`helm list`), for `--reuse-values` upgrades. */
-  async installedChartVersion(
-    release: string,
-    namespace: string,
-    hooks: CommandHooks = {},
-  ): Promise<string | undefined> {
-    const r = await this.exec(
-      this.helmArgv(
-        "list",
-        "--namespace",
-        namespace,
-        "--filter",
-        `^${escapeRegex(release)}$`,
-        "-o",
-        "json",
-      ),
-      hooks,
-    );
-    const list = JSON.parse(r.stdout || "[]") as { name: string; chart: string }[];
-    const chart = list.find((x) => x.name === release)?.chart;
-    const m = chart ? /-(v?\d+\.\d+\.\d+[^\s]*)$/.exec(chart) : null;
-    return m?.[1];
-  }
-
   async crdExists(name: string, hooks: CommandHooks = {}): Promise<boolean> {
     const crd = await this.getObject({
       apiVersion: "apiextensions.k8s.io/v1",
@@ -403,7 +379,3 @@ function callOptions(
 
 const UNKNOWN_KIND =
   /no matches for kind|resource mapping not found|doesn't have a resource type|the server could not find the requested resource/;
-
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}

@@ -13,6 +13,23 @@ import type { CheckStep } from "../plan/plan.ts";
 import { type StepContext, timeoutSeconds } from "./executor.ts";
 import { dropRevision, FIX_REVISION_LABEL, pendingFromOurFix } from "./release_repair.ts";
 
+/** Installed chart version of a release (`helm list`), for `--reuse-values` upgrades. */
+async function installedChartVersion(
+  ctx: StepContext,
+  release: string,
+  namespace: string,
+): Promise<string | undefined> {
+  const escaped = release.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const r = await ctx.kube.exec(
+    ctx.kube.helmArgv("list", "--namespace", namespace, "--filter", `^${escaped}$`, "-o", "json"),
+    ctx.hooks,
+  );
+  const list = JSON.parse(r.stdout || "[]") as { name: string; chart: string }[];
+  const chart = list.find((x) => x.name === release)?.chart;
+  const m = chart ? /-(v?\d+\.\d+\.\d+[^\s]*)$/.exec(chart) : null;
+  return m?.[1];
+}
+
 /** helm exited 0 but the revision is still pending: its status write was lost. */
 class UnrecordedError extends Error {}
 
@@ -21,7 +38,7 @@ export async function upgradeCilium(ctx: StepContext, step: CheckStep): Promise<
   const c = step.check;
   const key = `${c.namespace}/${c.fix.release}`;
   const installed = c.fix.chart.type === "repo" || c.fix.chart.type === "oci"
-    ? await ctx.kube.installedChartVersion(c.fix.release, c.namespace, ctx.hooks)
+    ? await installedChartVersion(ctx, c.fix.release, c.namespace)
     : undefined;
   const read = async (): Promise<ReleaseState | undefined> => {
     const rel = (await ctx.kube.releases(ctx.hooks)).get(key);
