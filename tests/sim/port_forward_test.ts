@@ -66,7 +66,11 @@ async function portForward(
       while (!(await reader.read()).done) { /* "Handling connection for ..." */ }
     })();
     await fn(local, () => stderr);
-    child.kill("SIGTERM");
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // kubectl 1.35 ends by itself after a forwarding error ("lost connection to pod")
+    }
     await drain;
   } finally {
     await child.status;
