@@ -78,5 +78,6 @@ export const istioInstall: Task = {
   id: "istio:install",
   description: "Istio in ambient mode: base, cni, istiod, ztunnel",
   deps: ["istio:base", "istio:cni", "istio:istiod", "istio:ztunnel"],
+  aggregate: true,
   plan: (): Step[] => [],
 };

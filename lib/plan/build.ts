@@ -42,6 +42,7 @@ export function buildPlan(tasks: readonly Task[], target: string, options: Build
       description: task.description,
       deps: options.only ? [] : [...task.deps],
       steps,
+      ...(task.aggregate ? { aggregate: true } : {}),
     };
   });
   const releases = new Map<string, string>();

@@ -171,6 +171,8 @@ export interface PlannedTask {
   description: string;
   deps: string[];
   steps: Step[];
+  /** stands for its deps (`up`, `istio:install`); a task merely off for this config has no steps either */
+  aggregate?: boolean;
 }
 
 /** The whole plan: tasks in a deterministic topological order. */

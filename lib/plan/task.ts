@@ -13,6 +13,8 @@ export interface Task {
   id: string;
   description: string;
   deps: string[];
+  /** stands for its deps (`up`, `istio:install`): never has steps of its own */
+  aggregate?: boolean;
   plan(ctx: PlanContext): Step[];
 }
 

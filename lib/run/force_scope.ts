@@ -1,10 +1,11 @@
 /**
  * What `--force` re-applies: the named target's own steps, never its
- * dependencies'. A target with no steps of its own (an aggregate: `up`,
- * `istio:install`) stands for its members, so `up --force` re-applies
- * everything and `istio:install --force` the four Istio charts, while
- * `telemetry --force` re-applies telemetry's steps and leaves istio-base
- * and istiod to their fingerprints.
+ * dependencies'. An aggregate (`up`, `istio:install`) stands for its
+ * members, so `up --force` re-applies everything and `istio:install
+ * --force` the four Istio charts, while `telemetry --force` re-applies
+ * telemetry's steps and leaves istio-base and istiod to their
+ * fingerprints. A task that is merely off for this config (`kiali` with
+ * Kiali disabled) has no steps either, and forces nothing.
  */
 import type { Plan } from "../plan/plan.ts";
 
@@ -16,7 +17,7 @@ export function forcedTasks(plan: Plan): Set<string> {
     const task = byId.get(id);
     if (!task || forced.has(id)) return;
     forced.add(id);
-    if (task.steps.length === 0) { for (const dep of task.deps) visit(dep); }
+    if (task.aggregate) { for (const dep of task.deps) visit(dep); }
   };
   visit(plan.target);
   return forced;

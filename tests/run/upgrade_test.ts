@@ -181,3 +181,14 @@ Deno.test("telemetry --force re-applies telemetry's own steps and leaves istio-b
     assertEquals(countCmd(all.spawned, "helm", "upgrade"), 4);
   });
 });
+
+Deno.test("kiali --force with Kiali turned off forces nothing: its deps keep their fingerprints", async () => {
+  await withCluster(async (c) => {
+    const env = { KIALI_ENABLED: "false" };
+    const first = await c.run(["kiali"], { env });
+    assertEquals(first.code, 0, first.err);
+    const r = await c.run(["kiali", "--force"], { env });
+    assertEquals(r.code, 0, r.err);
+    assertEquals(countCmd(r.spawned, "helm", "upgrade"), 0);
+  });
+});

@@ -41,6 +41,7 @@ function meshPlan(version: string, target = "up"): Plan {
     description: id,
     deps,
     steps,
+    ...(steps.length === 0 && id !== "kiali" ? { aggregate: true } : {}),
   });
   return {
     target,
@@ -55,8 +56,10 @@ function meshPlan(version: string, target = "up"): Plan {
         release("gateway", "istio-gateway", version, "istio-ingress"),
       ]),
       t("telemetry", ["istio:istiod"], [APPLY]),
+      // Kiali turned off: no steps, but no aggregate either
+      t("kiali", ["istio:istiod"], []),
       t("bookinfo", ["istio:install", "gateway", "gateway-api"], [APPLY]),
-      t("up", ["gateway-api", "istio:install", "gateway", "telemetry", "bookinfo"], []),
+      t("up", ["gateway-api", "istio:install", "gateway", "telemetry", "kiali", "bookinfo"], []),
     ],
   };
 }
@@ -185,6 +188,8 @@ Deno.test("forcedTasks() narrows --force to the target, or an aggregate's member
   ]);
   const up = forcedTasks(meshPlan("1.30.3", "up"));
   assertEquals(up.size, meshPlan("1.30.3").tasks.length);
+  // a task off for this config forces nothing, its deps least of all
+  assertEquals([...forcedTasks(meshPlan("1.30.3", "kiali"))], ["kiali"]);
 });
 
 Deno.test("nodeRollout() says per node whether its pod is at the DaemonSet's generation and ready", () => {
