@@ -13,15 +13,45 @@ import { crdsOf, readRelease, type ReleaseCrd } from "./release_manifest.ts";
 /** Namespaces never deleted, whatever created them. */
 export const SYSTEM = new Set(["default", "kube-system", "kube-public", "kube-node-lease"]);
 
-/** Reads, before the uninstall, the CRDs that helm would leave behind. */
+/**
+ * On the CRDs of a chart's `crds/` folder that a `down` leaves, which carry
+ * no helm ownership: the release they came from (`NAMESPACE.RELEASE`), so
+ * that a later `--purge-crds` can still prove them ours.
+ */
+export const KEPT_FROM_LABEL = "meshup.dev/kept-from-release";
+
+/**
+ * Reads, before the uninstall, the CRDs that helm would leave behind; a
+ * plain `down` labels those of the `crds/` folder with their release.
+ */
 export async function crdsLeftByUninstall(
   ctx: StepContext,
   step: HelmReleaseStep,
 ): Promise<ReleaseCrd[]> {
   const rel = ctx.releases.get(`${step.namespace}/${step.release}`);
-  if (!rel || !ctx.settings.purgeCrds) return [];
+  if (!rel) return [];
   const content = await readRelease(ctx.kube, rel, ctx.hooks);
-  return (content?.crds ?? []).filter((c) => c.keep || c.crdsFolder);
+  const kept = (content?.crds ?? []).filter((c) => c.keep || c.crdsFolder);
+  if (ctx.settings.purgeCrds) return kept;
+  const from = `${step.namespace}.${step.release}`;
+  if (from.length > 63) return [];
+  for (const crd of kept.filter((c) => c.crdsFolder)) {
+    await ctx.kube.label(
+      { apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name: crd.name },
+      { [KEPT_FROM_LABEL]: from },
+      {
+        ...ctx.hooks,
+        argv: ctx.kube.kubectlArgv(
+          "label",
+          "customresourcedefinition",
+          crd.name,
+          `${KEPT_FROM_LABEL}=${from}`,
+          "--overwrite",
+        ),
+      },
+    ).catch(() => undefined); // a CRD gone already needs no marker
+  }
+  return [];
 }
 
 /** After the uninstall: deletes those CRDs, then the namespace if the stack created it and it is empty of releases. */
@@ -51,8 +81,8 @@ export async function purgeAfterUninstall(
 
 /**
  * CRDs a release left behind when an earlier `down` kept them: helm's
- * ownership annotations still name the release (a `crds/` folder's CRDs
- * carry none and are only known while the release exists).
+ * ownership annotations still name the release, and a `crds/` folder's
+ * CRDs (which carry none) the label that `down` gave them.
  */
 export async function crdsOfGoneRelease(
   kube: StepContext["kube"],
@@ -64,9 +94,14 @@ export async function crdsOfGoneRelease(
     hooks,
   );
   return crds.filter((crd) => {
-    const a = ((crd.metadata ?? {}) as { annotations?: Record<string, string> }).annotations ?? {};
-    return a["meta.helm.sh/release-name"] === release.name &&
-      a["meta.helm.sh/release-namespace"] === release.namespace;
+    const meta = (crd.metadata ?? {}) as {
+      annotations?: Record<string, string>;
+      labels?: Record<string, string>;
+    };
+    const a = meta.annotations ?? {};
+    return (a["meta.helm.sh/release-name"] === release.name &&
+      a["meta.helm.sh/release-namespace"] === release.namespace) ||
+      meta.labels?.[KEPT_FROM_LABEL] === `${release.namespace}.${release.name}`;
   });
 }
 

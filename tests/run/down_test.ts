@@ -218,3 +218,23 @@ Deno.test("a Kiali CR whose operator is gone fails its step at the deadline, nam
     assertEquals(countCmd(down.spawned, "helm", "uninstall"), 0);
   });
 });
+
+Deno.test("--purge-crds after a plain down still removes the CRD of the Kiali operator chart's crds/ folder", async () => {
+  await withCluster(async (c) => {
+    c.env.KIALI_VERSION = KIALI_FIXTURE;
+    const up = await c.run(["kiali", "--timeout", "60s"]);
+    assertEquals(up.code, 0, failure(up.events) + up.err);
+    const down = await c.run(["down", "kiali", "--yes"]);
+    assertEquals(down.code, 0, failure(down.events) + down.err);
+    // kept, and marked with the release it came from: helm gives crds/ CRDs no ownership
+    const kept = c.sim.get(CRD, "CustomResourceDefinition", undefined, "kialis.kiali.io");
+    assert(kept, "a plain down keeps the CRD");
+    assertEquals(kept.metadata.labels?.["meshup.dev/kept-from-release"], "kiali.kiali-operator");
+    const purge = await c.run(["down", "kiali", "--yes", "--purge-crds"]);
+    assertEquals(purge.code, 0, failure(purge.events) + purge.err);
+    assertEquals(
+      c.sim.get(CRD, "CustomResourceDefinition", undefined, "kialis.kiali.io"),
+      undefined,
+    );
+  });
+});
