@@ -297,6 +297,23 @@ export class Writer {
     return true;
   }
 
+  /**
+   * A PUT's stored object and the body as the object it would become: 404
+   * when none is stored, 409 when the body names another resourceVersion.
+   */
+  replacing(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: Rec,
+  ): { old: KubeObject; obj: KubeObject } {
+    const old = this.store.peek(typeKey(type), type.namespaced ? namespace : undefined, name);
+    if (!old) throw notFound(type, name);
+    const { obj } = this.identity(type, namespace, body, name);
+    this.checkVersion(type, old, obj);
+    return { old, obj };
+  }
+
   /** Throws a 409 when `obj` names a resourceVersion other than the stored one. */
   checkVersion(type: ResourceType, old: KubeObject, obj: KubeObject): void {
     const rv = obj.metadata.resourceVersion;

@@ -121,11 +121,7 @@ export class Crud {
     body: Rec,
     ctx: WriteContext = {},
   ): KubeObject {
-    const ns = type.namespaced ? namespace : undefined;
-    const old = this.#w.store.peek(typeKey(type), ns, name);
-    if (!old) throw notFound(type, name);
-    const { obj } = this.#w.identity(type, namespace, body, name);
-    this.#w.checkVersion(type, old, obj);
+    const { old, obj } = this.#w.replacing(type, namespace, name, body);
     return this.#w.commit(type, old, obj, ctx, { ignoreStatus: type.status }, "update");
   }
 
