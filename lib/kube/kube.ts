@@ -15,6 +15,7 @@ import type { Redactor } from "../output/redact.ts";
 import { CommandError, isTransient, retry, type RetryInfo } from "./retry.ts";
 import { kubectlWatch, kubectlWatchArgv, type WatchHandler } from "./_kubectl_watch.ts";
 import { latestReleases, type ReleaseState } from "./releases.ts";
+import { applyWaves } from "./apply_waves.ts";
 import {
   dryRunInProcess,
   type DryRunOptions,
@@ -202,11 +203,11 @@ export class Kube {
   }
 
   /**
-   * Server-side apply of objects, in order, under meshup's field manager
-   * with conflicts forced: what `argv` (`kubectl apply --server-side -f
-   * FILE`) does, announced as that command so a user can repeat it; without
-   * the client, `argv` itself runs. An object without a namespace of a
-   * namespaced kind takes its ref's.
+   * Server-side apply of objects, kind by kind (apply_waves.ts), under
+   * meshup's field manager with conflicts forced: what `argv` (`kubectl
+   * apply --server-side -f FILE`) does, announced as that command so a user
+   * can repeat it; without the client, `argv` itself runs. An object
+   * without a namespace of a namespaced kind takes its ref's.
    */
   async applyObjects(
     objects: readonly Json[],
@@ -218,20 +219,27 @@ export class Kube {
       await this.exec(argv, hooks);
       return;
     }
+    const applyOne = async (i: number): Promise<void> => {
+      const obj = objects[i];
+      const meta = (obj.metadata ?? {}) as Json;
+      const ref = options.refs[i];
+      let body = obj;
+      if (!meta.namespace && ref?.namespace) {
+        const info = await api.resource(ref.apiVersion, ref.kind, { signal: options.signal });
+        if (info?.namespaced) body = { ...obj, metadata: { ...meta, namespace: ref.namespace } };
+      }
+      await api.apply(body, {
+        fieldManager: FIELD_MANAGER,
+        force: true,
+        ...callOptions(options),
+      });
+    };
     await this.#inProcess(argv, hooks, async () => {
-      for (const [i, obj] of objects.entries()) {
-        const meta = (obj.metadata ?? {}) as Json;
-        const ref = options.refs[i];
-        let body = obj;
-        if (!meta.namespace && ref?.namespace) {
-          const info = await api.resource(ref.apiVersion, ref.kind, { signal: options.signal });
-          if (info?.namespaced) body = { ...obj, metadata: { ...meta, namespace: ref.namespace } };
-        }
-        await api.apply(body, {
-          fieldManager: FIELD_MANAGER,
-          force: true,
-          ...callOptions(options),
-        });
+      for (const wave of applyWaves(objects)) {
+        // all of a wave is sent; the first failure, in file order, is the step's
+        const results = await Promise.allSettled(wave.map(applyOne));
+        const failed = results.find((r) => r.status === "rejected");
+        if (failed) throw (failed as PromiseRejectedResult).reason;
       }
     });
   }
