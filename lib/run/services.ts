@@ -61,6 +61,8 @@ export class RunServices {
   readonly #charts: ChartCache;
   /** processes started early, by `task/step`, until their step takes them */
   readonly #prestarted = new Map<string, Promise<PrestartedCommand | undefined>>();
+  /** aborted when the step takes (or the run drops) a process not yet started */
+  readonly #prestartTaken = new Map<string, AbortController>();
 
   constructor(prepared: Prepared, options: ServicesOptions) {
     this.kube = options.kube;
@@ -82,9 +84,17 @@ export class RunServices {
     const key = step && `${task.id}/${step.id}`;
     if (!ex?.prestart || this.#prestarted.has(key) || this.signal?.aborted) return;
     const ctx = this.forStep(task, step, { signal: this.signal });
+    // a foreground release starting up has the CPU first (for a while: a
+    // release without workloads holds it to its end); when this step acts
+    // before then, it starts its own process
+    const taken = new AbortController();
+    this.#prestartTaken.set(key, taken);
+    const dropped = this.signal ? AbortSignal.any([taken.signal, this.signal]) : taken.signal;
     this.#prestarted.set(
       key,
-      ex.prestart(ctx, step).catch(() => undefined),
+      this.startup.quiet({ signal: dropped, maxWaitMs: PRESTART_QUIET_MS })
+        .then(() => dropped.aborted ? undefined : ex.prestart!(ctx, step))
+        .catch(() => undefined),
     );
   }
 
@@ -92,6 +102,8 @@ export class RunServices {
   async cancelPrestarts(): Promise<void> {
     const left = [...this.#prestarted.entries()];
     this.#prestarted.clear();
+    for (const taken of this.#prestartTaken.values()) taken.abort();
+    this.#prestartTaken.clear();
     await Promise.all(left.map(async ([key, p]) => {
       const early = await p;
       if (!early || !(await early.cancel())) return;
@@ -235,12 +247,21 @@ export class RunServices {
       prestarted: () => {
         const p = this.#prestarted.get(key);
         this.#prestarted.delete(key);
+        this.#prestartTaken.get(key)?.abort();
+        this.#prestartTaken.delete(key);
         return p;
       },
       runFilePath: (name) => this.#files.path(name),
     };
   }
 }
+
+/**
+ * How long a process started early waits at most for a foreground release's
+ * start-up: long enough to keep off the CPU while that release renders and
+ * applies, short enough to be at its gate before that release is ready.
+ */
+const PRESTART_QUIET_MS = 120;
 
 /** How much longer than its step a command may run before it is stopped. */
 const COMMAND_GRACE_MS = 60_000;

@@ -63,6 +63,35 @@ Deno.test("up starts the next release on the longest chain early, held at a gate
   });
 });
 
+Deno.test("a release started early waits for the foreground release's start-up before its process starts", async () => {
+  await withCluster(async (c) => {
+    let istiod = 0;
+    const unsubscribe = c.sim.store.subscribe((e) => {
+      if (e.object.kind === "Deployment" && e.object.metadata.name === "istiod") {
+        istiod ||= Date.now();
+      }
+    });
+    const r = await c.run(["up"], { env: { KIALI_ENABLED: "false" } });
+    unsubscribe();
+    assertEquals(r.code, 0, r.err);
+    const ztunnel = r.spawned.find((a) => a[0] === "helm" && a[3] === "ztunnel");
+    assert(ztunnel && gateOf(ztunnel), "ztunnel was started early");
+    // its first read of the cluster: the release's history
+    const [history] = c.sim.requests.list({
+      userAgent: /^Helm/,
+      path: /\/secrets$/,
+      query: /name%3Dztunnel/,
+    });
+    assert(history && istiod, "ztunnel's helm read its history; istiod was created");
+    assert(
+      Date.parse(history.time) >= istiod,
+      "ztunnel's helm started once istiod's Deployment existed",
+    );
+  }, {
+    sim: { readyDelay: (o) => o.kind === "Deployment" && o.metadata.name === "istiod" ? 400 : 30 },
+  });
+});
+
 Deno.test("a release started early is stopped, having changed nothing, when a step before it fails", async () => {
   await withCluster(async (c) => {
     const r = await c.run(["up", "--timeout", "2s"], { env: { KIALI_ENABLED: "false" } });

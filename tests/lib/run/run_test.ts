@@ -14,6 +14,7 @@ import {
   isDefaultDenyNetworkPolicy,
   runPlan,
 } from "../../../lib/run/mod.ts";
+import { RunServices } from "../../../lib/run/services.ts";
 
 /** A fake kubectl/helm: helm upgrade of a release named in `failing` fails. */
 class FakeProc implements ProcessRunner {
@@ -130,6 +131,42 @@ Deno.test("runPlan() keeps to the concurrency bound", async () => {
   };
   await run(wide, proc);
   assertEquals(proc.maxActive <= 2, true);
+});
+
+Deno.test("an early start waits while a foreground release starts up, at most a while, and is dropped when its step acts first", async () => {
+  const proc = new FakeProc();
+  const kube = new Kube({ proc, target: {}, redactor: new Redactor() });
+  const services = new RunServices({ remote: new Map(), secrets: new Map() }, {
+    kube,
+    emit: () => {},
+    settings: { force: false, purgeCrds: false },
+    runsDir: await Deno.makeTempDir({ prefix: "meshup-runs-" }),
+    chartsDir: await Deno.makeTempDir({ prefix: "meshup-charts-" }),
+  });
+  services.releases = new Map();
+  const upgrades = (name: string): string[][] =>
+    proc.calls.filter((c) => c[1] === "upgrade" && c[3] === name);
+  const free = services.startup.hold();
+  // taken by its step while it waits: nothing was started, the step starts its own
+  const b = task("b", ["a"]);
+  services.prestart(b);
+  const taken = services.forStep(b, b.steps[0], {}).prestarted();
+  assertEquals(await taken, undefined);
+  // not taken: it starts once the wait's bound has passed, the hold still on
+  const c = task("c", ["a"]);
+  services.prestart(c);
+  await new Promise((r) => setTimeout(r, 20));
+  assertEquals(upgrades("c").length, 0, "still waiting");
+  for (const deadline = Date.now() + 10_000; upgrades("c").length === 0 && Date.now() < deadline;) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assertEquals(upgrades("c").length, 1, "started, the hold still on");
+  const early = await services.forStep(c, c.steps[0], {}).prestarted();
+  free();
+  assertEquals(upgrades("b").length, 0);
+  assertEquals(upgrades("c").length, 1);
+  assertEquals(early?.argv.at(-1)?.includes("-gate-"), true);
+  await services.cancelPrestarts();
 });
 
 Deno.test("downPlan() tears dependents down before their deps and skips releases not installed", async () => {
