@@ -7,9 +7,10 @@
  * three starting at once on a small machine double that for each, and the
  * one on the critical path pays it in the run's total. So a foreground task
  * holds the gate from its start until its release's objects are applied
- * (or its step ends), and a background task's process waits for the gate
- * to be free before it starts: for at most `maxWaitMs`, so that a slow
- * foreground never serialises the run.
+ * (or its step ends), and a background task waits for the gate to be free
+ * before its first step (its reads and applies take CPU too) and again
+ * before its helm process starts: each time for at most `maxWaitMs`, so
+ * that a slow foreground never serialises the run.
  *
  * @module
  */

@@ -112,6 +112,10 @@ export async function runTask(
     return undefined;
   };
   try {
+    // a background task's reads and applies also wait for a foreground start-up
+    if (options.background && !options.down) {
+      await services.startup.quiet({ signal: services.signal });
+    }
     for (const step of steps) {
       if (services.signal?.aborted) return { outcome: "not-run", reason: "interrupted" };
       if (step.kind === "wait") {

@@ -1,7 +1,7 @@
 /**
  * A release on the longest chain starts its helm process alone: the
- * background releases that become ready with it (gateway and the Kiali
- * operator beside ztunnel, istio-cni beside istiod) start theirs once its
+ * background tasks that start with it (gateway, telemetry and the Kiali
+ * operator beside ztunnel, istio-cni beside istiod) begin once its
  * workloads exist.
  */
 import { assert, assertEquals } from "../_assert.ts";
@@ -32,6 +32,13 @@ Deno.test("up starts background helm releases after the foreground release has a
     assert(helmAt("kiali") >= ztunnel, "the Kiali operator's helm waited for ztunnel's DaemonSet");
     assert(helmAt("istio:cni") >= istiod, "istio-cni's helm waited for istiod's Deployment");
     assert(helmAt("istio:ztunnel") < ztunnel, "the foreground release did not wait");
+    // a background task without helm waits too: its reads and applies take CPU as well
+    const telemetry = r.events.find((e) => e.type === "step-start" && e.task === "telemetry");
+    assert(telemetry, "telemetry ran");
+    assert(
+      Date.parse(telemetry.time) >= ztunnel,
+      "telemetry's first step waited for ztunnel's DaemonSet",
+    );
   }, {
     // istiod takes longest, so that ztunnel, gateway and Kiali become ready together
     sim: { readyDelay: (o) => o.kind === "Deployment" && o.metadata.name === "istiod" ? 400 : 30 },
