@@ -74,6 +74,8 @@ function inPlace(m: ApplyContent, live: Json[] | undefined): live is Json[] {
  */
 async function read(ctx: StepContext, step: ApplyStep, refs?: ObjectRef[]): Promise<Read> {
   const live = await readLive(ctx, step, refs);
+  // none there, or one not ours: not in place, and nothing yet to render for it
+  if (!live?.length || live.some((o) => !annotationsOf(o)[FINGERPRINT_KEY])) return { live };
   const m = applyContent(step, ctx.prepared);
   if (!inPlace(m, live)) return { live };
   try {
