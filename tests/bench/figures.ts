@@ -123,15 +123,15 @@ export function plainEvents(events: readonly TimedEvent[]): RunEvent[] {
   return events.map((e) => e.event);
 }
 
-/** `up`, its no-op re-run and `verify` on one simulated cluster size (1 round each). */
+/** `up` on one simulated cluster size, then its no-op re-run and `verify` (medians of a few). */
 export interface ScaleRun {
   nodes: number;
   upMs: number;
   noopMs: number;
-  /** helm + kubectl processes of the no-op re-run */
+  /** helm + kubectl processes of the no-op re-run (the most any spawned) */
   noopProcs: number;
   verifyMs: number;
-  /** helm + kubectl processes of verify */
+  /** helm + kubectl processes of verify (the most any spawned) */
   verifyProcs: number;
 }
 

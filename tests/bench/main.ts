@@ -15,8 +15,9 @@
  *      kubectl processes (the most any round spawned), helm upgrades;
  *  (d) how long after the simulator makes an object ready the runner
  *      notices, over every round (method in tests/bench/detect.ts);
- *  (e) scale: `up`, the no-op re-run and `verify` on 3 and on 30 simulated
- *      nodes, one round each (tests/bench/scale.ts), as ratios 30/3.
+ *  (e) scale: `up` once, then the no-op re-run and `verify` three times
+ *      each (medians), on 3 and on 30 simulated nodes (tests/bench/scale.ts),
+ *      as ratios 30/3.
  *
  * Prints a table, then one line `bench: ...` (tests/bench/report.ts), and
  * writes the raw figures to `.cache/bench.json` (or `--out FILE`). It
@@ -44,7 +45,7 @@ import {
   taskCost,
 } from "./profile.ts";
 import { benchLine, overheadRows, table } from "./report.ts";
-import { runScale, SCALE_NODES } from "./scale.ts";
+import { runScale, SCALE_NODES, SCALE_REPEATS } from "./scale.ts";
 import { type CommandTiming, howToScript, runScript } from "./serial.ts";
 import { type CliRun, runUp, withStack } from "./stack.ts";
 
@@ -265,7 +266,7 @@ export async function bench(args: readonly string[]): Promise<number> {
   ];
   console.log(table([
     [
-      "scale (1 round each)",
+      `scale (up once; no-op, verify: median of ${SCALE_REPEATS})`,
       ...scale.map((r) => `${r.nodes} nodes`),
       `${large.nodes}/${small.nodes}`,
     ],
