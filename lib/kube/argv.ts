@@ -14,6 +14,13 @@ export interface KubeTarget {
 }
 
 export const TASK_LABEL = "meshup.dev/task";
+/**
+ * On a release revision meshup's upgrade makes: that revision's own number.
+ * Helm carries a release's labels over to later revisions, so a pending
+ * revision is meshup's only when this label names its number; one that
+ * carries an older number was started by another tool.
+ */
+export const REVISION_LABEL = "meshup.dev/revision";
 
 /** `--kubeconfig` / `--kube-context` flags for helm. */
 export function helmTarget(t: KubeTarget): string[] {
@@ -56,8 +63,11 @@ export function helmUpgradeArgv(
     task: string;
     timeoutSeconds: number;
     target: KubeTarget;
+    /** the revision this upgrade makes, when known (a run against the cluster) */
+    revision?: number;
   },
 ): string[] {
+  const revision = options.revision === undefined ? "" : `,${REVISION_LABEL}=${options.revision}`;
   return [
     "helm",
     "upgrade",
@@ -69,7 +79,9 @@ export function helmUpgradeArgv(
     ...(step.createNamespace ? ["--create-namespace"] : []),
     ...options.valuesFiles.flatMap((f) => ["--values", f]),
     "--labels",
-    `${FINGERPRINT_KEY}=${options.fingerprint},${TASK_LABEL}=${labelValue(options.task)}`,
+    `${FINGERPRINT_KEY}=${options.fingerprint},${TASK_LABEL}=${
+      labelValue(options.task)
+    }${revision}`,
     "--wait",
     "--timeout",
     `${options.timeoutSeconds}s`,

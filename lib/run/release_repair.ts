@@ -5,7 +5,13 @@
  * revision, or, where there is none, delete the stuck revision's Secret.
  * Never an uninstall: the release may be the cluster's network (Cilium).
  */
-import { helmTarget, kubectlTarget, type KubeTarget, shellQuote } from "../kube/argv.ts";
+import {
+  helmTarget,
+  kubectlTarget,
+  type KubeTarget,
+  REVISION_LABEL,
+  shellQuote,
+} from "../kube/argv.ts";
 import type { ReleaseState } from "../kube/kube.ts";
 import type { StepContext } from "./executor.ts";
 import { releaseSecretName } from "./release_manifest.ts";
@@ -21,6 +27,16 @@ export const FIX_REVISION_LABEL = "meshup.dev/fix-revision";
 export function pendingFromOurFix(rel: ReleaseState | undefined): boolean {
   return !!rel && rel.status.startsWith("pending-") &&
     rel.labels?.[FIX_REVISION_LABEL] === String(rel.revision);
+}
+
+/**
+ * Whether the latest revision is pending and our own run started it: it
+ * carries our fingerprint and names its own number (another tool's
+ * upgrade carries the labels of the revision before it).
+ */
+export function pendingFromUs(rel: ReleaseState): boolean {
+  return rel.status.startsWith("pending-") && !!rel.fingerprint &&
+    rel.labels?.[REVISION_LABEL] === String(rel.revision);
 }
 
 /** The command that unsticks a release someone else left pending. */

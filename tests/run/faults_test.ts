@@ -6,6 +6,7 @@ import { assert, assertEquals, assertMatch, assertStringIncludes } from "../_ass
 import { countCmd, withCluster } from "../_cluster.ts";
 import type { RunEvent } from "../../lib/output/events.ts";
 import { FINGERPRINT_KEY } from "../../lib/plan/fingerprint.ts";
+import { REVISION_LABEL } from "../../lib/kube/argv.ts";
 import { helmReleaseSecret } from "../sim/mod.ts";
 
 type Summary = Extract<RunEvent, { type: "summary" }>;
@@ -131,7 +132,8 @@ Deno.test("a release our interrupted run left pending-install is repaired; a for
         namespace: "istio-system",
         status: "pending-install",
         chart: { name: "istiod", version: "1.30.3" },
-        labels: { [FINGERPRINT_KEY]: "0123456789abcdef0123" },
+        // the revision it was to make: 1
+        labels: { [FINGERPRINT_KEY]: "0123456789abcdef0123", [REVISION_LABEL]: "1" },
       }),
     );
     const r = await c.run(["istio:istiod", "--only"]);
@@ -150,6 +152,38 @@ Deno.test("a release our interrupted run left pending-install is repaired; a for
     const foreign = await c.run(["istio:cni", "--only"]);
     assertEquals(foreign.code, 1);
     assertStringIncludes(failure(foreign.events), "was not left by meshup");
+  });
+});
+
+Deno.test("another tool's upgrade of our release, stuck pending, is refused though it carries our labels", async () => {
+  await withCluster(async (c) => {
+    const first = await c.run(["istio:base"]);
+    assertEquals(first.code, 0, first.err);
+    const ours = c.sim.list("v1", "Secret", "istio-system")
+      .find((s) => s.metadata.name === "sh.helm.release.v1.istio-base.v1");
+    assert(ours, "our revision 1");
+    const labels = ours.metadata.labels ?? {};
+    assertEquals(labels[REVISION_LABEL], "1");
+    // `helm upgrade istio-base ...` by hand, interrupted: helm carried our labels over to revision 2
+    c.sim.seed(
+      await helmReleaseSecret({
+        name: "istio-base",
+        namespace: "istio-system",
+        status: "pending-upgrade",
+        revision: 2,
+        chart: { name: "base", version: "1.30.3" },
+        labels: { [FINGERPRINT_KEY]: labels[FINGERPRINT_KEY], [REVISION_LABEL]: "1" },
+      }),
+    );
+    const r = await c.run(["istio:base", "--force"]);
+    assertEquals(r.code, 1);
+    const error = failure(r.events);
+    assertStringIncludes(error, "pending-upgrade (revision 2) and was not left by meshup");
+    assertStringIncludes(error, "helm rollback istio-base 1");
+    assertEquals(countCmd(r.spawned, "helm", "upgrade"), 0);
+    const kept = c.sim.list("v1", "Secret", "istio-system")
+      .some((s) => s.metadata.name === "sh.helm.release.v1.istio-base.v2");
+    assert(kept, "the other tool's revision is left alone");
   });
 });
 

@@ -17,7 +17,7 @@ import { watchWorkloads } from "../wait.ts";
 import { chartOf } from "../release_change.ts";
 import { startUpgrade } from "../release_upgrade.ts";
 import { crdsLeftByUninstall, purgeAfterUninstall, purgeGoneRelease } from "../purge.ts";
-import { dropRevision, foreignPendingHint } from "../release_repair.ts";
+import { dropRevision, foreignPendingHint, pendingFromUs } from "../release_repair.ts";
 import {
   type Decision,
   type Executor,
@@ -76,7 +76,7 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
       return unchanged(`unchanged (release ${key} revision ${rel.revision}, fingerprint ${fp})`);
     }
     if (rel.status.startsWith("pending-")) {
-      if (!rel.fingerprint) {
+      if (!pendingFromUs(rel)) {
         throw new InputError(
           `Cannot upgrade "${key}": release is ${rel.status} (revision ${rel.revision}) and was not left by meshup`,
           foreignPendingHint(rel, target),
@@ -93,7 +93,7 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
     if (step.when || ctx.settings.force || ctx.releases.has(releaseKey(step))) return undefined;
     return await PrestartedCommand.start(
       ctx.kube.proc,
-      await releaseArgv(ctx, step),
+      await releaseArgv(ctx, step, 1),
       // its own name: runs in one process within one second share a run folder
       await ctx.runFilePath(
         `${ctx.task.id}-${step.id}-gate-${crypto.randomUUID().slice(0, 8)}.yaml`,
@@ -111,7 +111,8 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
       await dropRevision(ctx, { name: step.release, namespace: step.namespace }, plan.dropRevision);
     }
     const fp = fingerprint(step);
-    const argv = await releaseArgv(ctx, step);
+    // the revision helm makes: a dropped pending one's number is taken again
+    const argv = await releaseArgv(ctx, step, plan.dropRevision ?? (rel?.revision ?? 0) + 1);
     // drift: helm 4 applies server-side ("auto" keeps the release's method); a
     // field someone else took is taken back only with conflicts forced
     if (plan.drift) argv.splice(argv.indexOf("--wait"), 0, "--force-conflicts");
@@ -222,7 +223,11 @@ function releaseKey(step: HelmReleaseStep): string {
 }
 
 /** The step's `helm upgrade --install`: its values files written, a repository chart from the cache. */
-async function releaseArgv(ctx: StepContext, step: HelmReleaseStep): Promise<string[]> {
+async function releaseArgv(
+  ctx: StepContext,
+  step: HelmReleaseStep,
+  revision: number,
+): Promise<string[]> {
   const valuesFiles: string[] = [];
   for (const [i, v] of step.values.entries()) {
     valuesFiles.push(
@@ -238,6 +243,7 @@ async function releaseArgv(ctx: StepContext, step: HelmReleaseStep): Promise<str
       task: ctx.task.id,
       timeoutSeconds: timeoutSeconds(ctx),
       target: ctx.kube.target,
+      revision,
     },
   );
 }
