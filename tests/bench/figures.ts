@@ -130,6 +130,8 @@ export interface ScaleRun {
   noopMs: number;
   /** helm + kubectl processes of the no-op re-run (the most any spawned) */
   noopProcs: number;
+  /** API requests of the no-op re-run (the most any made) */
+  noopRequests: number;
   verifyMs: number;
   /** helm + kubectl processes of verify (the most any spawned) */
   verifyProcs: number;

@@ -117,6 +117,7 @@ Deno.test("scaleRatios() divides the large cluster's wall times by the small one
     upMs: 4000 * f,
     noopMs: 500,
     noopProcs: 0,
+    noopRequests: 90,
     verifyMs: 800 * f * f,
     verifyProcs: 0,
   });

@@ -273,6 +273,11 @@ export async function bench(args: readonly string[]): Promise<number> {
     row("up", (r) => s(r.upMs), ratios.up.toFixed(2)),
     row("no-op re-run", (r) => s(r.noopMs), ratios.noop.toFixed(2)),
     row("no-op processes (helm + kubectl)", (r) => String(r.noopProcs), ""),
+    row(
+      "no-op API requests",
+      (r) => String(r.noopRequests),
+      (large.noopRequests / Math.max(1, small.noopRequests)).toFixed(2),
+    ),
     row("verify", (r) => s(r.verifyMs), ratios.verify.toFixed(2)),
     row("verify processes (helm + kubectl)", (r) => String(r.verifyProcs), ""),
   ]));

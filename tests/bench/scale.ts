@@ -15,7 +15,7 @@ import { runUp, runVerify, withStack } from "./stack.ts";
 export const SCALE_NODES = [3, 30] as const;
 
 /** How many times the no-op re-run and `verify` run at each size. */
-export const SCALE_REPEATS = 3;
+export const SCALE_REPEATS = 5;
 
 /** `up`, then no-op `up` and `verify` (medians), on a fresh simulator of `nodes` nodes. */
 export function runScale(
@@ -27,8 +27,12 @@ export function runScale(
     const up = await runUp(stack, { env, cwd });
     const noops = [];
     const verifies = [];
+    // what a no-op asks the API server: a count that noise cannot blur
+    let noopRequests = 0;
     for (let i = 0; i < SCALE_REPEATS; i++) {
+      stack.sim.requests.reset();
       noops.push(await runUp(stack, { env, cwd }));
+      noopRequests = Math.max(noopRequests, stack.sim.requests.list().length);
       verifies.push(await runVerify(stack, { env, cwd }));
     }
     return {
@@ -36,6 +40,7 @@ export function runScale(
       upMs: up.ms,
       noopMs: median(noops.map((r) => r.ms)),
       noopProcs: Math.max(...noops.map((r) => r.procs)),
+      noopRequests,
       verifyMs: median(verifies.map((r) => r.ms)),
       verifyProcs: Math.max(...verifies.map((r) => r.procs)),
     };
