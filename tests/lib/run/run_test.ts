@@ -73,19 +73,24 @@ async function run(
 ): Promise<{ events: RunEvent[]; ok: boolean }> {
   const events: RunEvent[] = [];
   const kube = new Kube({ proc, target: {}, redactor: new Redactor() });
+  const dir = await Deno.makeTempDir({ prefix: "meshup-run-test-" });
   const options = {
     kube,
     emit: (e: RunEvent) => events.push(e),
     env: {},
     cwd: "/",
-    runsDir: await Deno.makeTempDir({ prefix: "meshup-runs-" }),
-    chartsDir: await Deno.makeTempDir({ prefix: "meshup-charts-" }),
+    runsDir: `${dir}/runs`,
+    chartsDir: `${dir}/charts`,
     concurrency: 2,
   };
-  const summary = down
-    ? await downPlan(plan, { remote: new Map(), secrets: new Map() }, options)
-    : await runPlan(plan, { remote: new Map(), secrets: new Map() }, options);
-  return { events, ok: summary.ok };
+  try {
+    const summary = down
+      ? await downPlan(plan, { remote: new Map(), secrets: new Map() }, options)
+      : await runPlan(plan, { remote: new Map(), secrets: new Map() }, options);
+    return { events, ok: summary.ok };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 }
 
 const outcomes = (events: RunEvent[]): Record<string, string> => {
@@ -136,12 +141,13 @@ Deno.test("runPlan() keeps to the concurrency bound", async () => {
 Deno.test("an early start waits while a foreground release starts up, at most a while, and is dropped when its step acts first", async () => {
   const proc = new FakeProc();
   const kube = new Kube({ proc, target: {}, redactor: new Redactor() });
+  const dir = await Deno.makeTempDir({ prefix: "meshup-run-test-" });
   const services = new RunServices({ remote: new Map(), secrets: new Map() }, {
     kube,
     emit: () => {},
     settings: { force: false, purgeCrds: false },
-    runsDir: await Deno.makeTempDir({ prefix: "meshup-runs-" }),
-    chartsDir: await Deno.makeTempDir({ prefix: "meshup-charts-" }),
+    runsDir: `${dir}/runs`,
+    chartsDir: `${dir}/charts`,
   });
   services.releases = new Map();
   const upgrades = (name: string): string[][] =>
@@ -167,6 +173,7 @@ Deno.test("an early start waits while a foreground release starts up, at most a 
   assertEquals(upgrades("c").length, 1);
   assertEquals(early?.argv.at(-1)?.includes("-gate-"), true);
   await services.cancelPrestarts();
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("downPlan() tears dependents down before their deps and skips releases not installed", async () => {
