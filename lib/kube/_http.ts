@@ -6,6 +6,7 @@
  * @module
  */
 
+import { readText } from "./body.ts";
 import { isTransient } from "./retry.ts";
 
 /** Where a request went, for messages and hints. */
@@ -100,9 +101,13 @@ function statusHint(status: number, site: RequestSite): string | undefined {
   return undefined;
 }
 
-/** The ApiError for an HTTP answer that is not 2xx (reads and closes the body). */
-export async function errorFromResponse(res: Response, site: RequestSite): Promise<ApiError> {
-  const text = await res.text().catch(() => "");
+/** The ApiError for an HTTP answer that is not 2xx (reads and closes the body, until `signal` aborts). */
+export async function errorFromResponse(
+  res: Response,
+  site: RequestSite,
+  signal?: AbortSignal,
+): Promise<ApiError> {
+  const text = await readText(res, signal).catch(() => "");
   let body: Record<string, unknown> | undefined;
   try {
     const parsed = JSON.parse(text);

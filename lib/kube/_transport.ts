@@ -15,6 +15,7 @@ import {
   errorFromResponse,
   type RequestSite,
 } from "./_http.ts";
+import { readText } from "./body.ts";
 import { type Credential, Credentials, type CredentialsOptions } from "./credentials.ts";
 import type { ResolvedKubeconfig } from "./kubeconfig.ts";
 import { abortableSleep, retry, type RetryInfo } from "./retry.ts";
@@ -178,9 +179,9 @@ export class Transport {
         client: this.#httpClient(credential.clientCert),
       });
       this.#serverSeen = true;
-      if (!res.ok) throw await errorFromResponse(res, site);
+      if (!res.ok) throw await errorFromResponse(res, site, signal);
       if (options.stream) return res;
-      return await res.text();
+      return await readText(res, signal);
     } catch (error) {
       if (error instanceof ApiError) throw error;
       if (options.signal?.aborted) throw options.signal.reason;

@@ -8,6 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { parse } from "yaml";
+import { readBytes } from "./body.ts";
 
 export interface RepoChart {
   repo: string;
@@ -106,10 +107,11 @@ function hash(data: string | Uint8Array): string {
 
 async function download(url: string, timeoutMs: number, signal?: AbortSignal): Promise<Uint8Array> {
   const deadline = AbortSignal.timeout(timeoutMs);
-  const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, deadline]) : deadline });
+  const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  const res = await fetch(url, { signal: both });
   if (!res.ok) {
     await res.body?.cancel();
     throw new Error(`HTTP ${res.status} for ${url}`);
   }
-  return new Uint8Array(await res.arrayBuffer());
+  return await readBytes(res, both);
 }

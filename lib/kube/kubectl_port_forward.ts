@@ -8,6 +8,7 @@
  * @module
  */
 
+import { readText } from "./body.ts";
 import type { PortForwardResponse, PortForwardTarget } from "./port_forward.ts";
 import type { ProcessRunner } from "./process.ts";
 
@@ -57,7 +58,7 @@ export async function kubectlPortForwardGet(
       signal,
       headers: { connection: "close" },
     });
-    return { status: r.status, body: await r.text() };
+    return { status: r.status, body: await readText(r, signal) };
   } catch (e) {
     if (deadline.aborted && !request.signal?.aborted) {
       throw new Error(`Cannot ${where}: no answer within ${timeoutMs / 1000} s`);

@@ -11,6 +11,7 @@
  */
 
 import { ApiError } from "./_http.ts";
+import { cancelOnAbort } from "./body.ts";
 import { abortableSleep, backoffDelay } from "./retry.ts";
 
 /** The events a watch delivers. */
@@ -123,6 +124,8 @@ export async function runWatch(deps: WatchDeps, options: WatchOptions): Promise<
     arm();
     const end: StreamEnd = { events: 0, expired: false, reason: "stream closed" };
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    // an abort ends a read already waiting, whatever fetch does (body.ts)
+    const stopCancel = cancelOnAbort(reader, streamSignal);
     let buffer = "";
     try {
       for (;;) {
@@ -166,7 +169,11 @@ export async function runWatch(deps: WatchDeps, options: WatchOptions): Promise<
       return { ...end, reason: `stream broke: ${error instanceof Error ? error.message : error}` };
     } finally {
       clearTimeout(timer);
+      stopCancel();
       reader.cancel().catch(() => {});
+    }
+    if (silence.signal.aborted && !signal.aborted) {
+      return { ...end, reason: "stream silent too long" };
     }
     return end;
   };

@@ -5,6 +5,7 @@
  */
 import { InputError } from "../errors.ts";
 import type { Json, Kube } from "../kube/kube.ts";
+import { readText } from "../kube/body.ts";
 import type { Plan } from "../plan/plan.ts";
 import { absolute } from "../config/sources.ts";
 import type { Prepared } from "./executor.ts";
@@ -82,10 +83,11 @@ export async function prepare(plan: Plan, options: PrepareOptions): Promise<Prep
 }
 
 async function defaultFetch(url: string): Promise<string> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(30_000) });
+  const deadline = AbortSignal.timeout(30_000);
+  const res = await fetch(url, { signal: deadline });
   if (!res.ok) {
     await res.body?.cancel();
     throw new Error(`HTTP ${res.status}`);
   }
-  return await res.text();
+  return await readText(res, deadline);
 }

@@ -1,6 +1,8 @@
 import { assert, assertEquals } from "../../_assert.ts";
 import type { KubeClient, KubeObject, WatchEventType } from "../../../lib/kube/client.ts";
+import { runWatch } from "../../../lib/kube/watch.ts";
 import { configMap, until, withClient } from "./_sim_client.ts";
+import { settles, stuckBody } from "./_stuck_body.ts";
 
 interface Seen {
   events: [WatchEventType, string][];
@@ -106,4 +108,31 @@ Deno.test("KubeClient.watch() rejects with the error its onEvent throws", async 
       controller.abort();
     }
   });
+});
+
+Deno.test("runWatch() ends when its signal aborts, even while a stream's read ignores the abort", async () => {
+  const stuck = stuckBody([
+    '{"type":"ADDED","object":{"metadata":{"name":"a","resourceVersion":"5"}}}\n',
+  ]);
+  const stop = new AbortController();
+  const seen: string[] = [];
+  const watching = runWatch({
+    list: () => Promise.resolve({ items: [], resourceVersion: "4", unknownKind: false }),
+    collectionPath: () => Promise.resolve("/api/v1/namespaces/n/configmaps"),
+    // a transport whose abort never reaches the body (what Deno's fetch sometimes does)
+    open: () => Promise.resolve(stuck.res),
+    statusError: () => new Error("unexpected ERROR event") as never,
+    unknownKind: () => new Error("unexpected unknown kind"),
+    timeoutMs: 30_000,
+    backoff: { baseMs: 10, maxDelayMs: 10 },
+  }, {
+    signal: stop.signal,
+    timeoutSeconds: 300,
+    onEvent: (type, obj) => void seen.push(`${type} ${(obj.metadata as KubeObject).name}`),
+  });
+  await until(() => seen.length === 1, "the first event");
+  stop.abort();
+  await settles(watching, "the watch after its abort");
+  assertEquals(seen, ["ADDED a"]);
+  assert(stuck.cancelled(), "the stream's body was not cancelled");
 });
