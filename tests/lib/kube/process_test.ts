@@ -3,7 +3,11 @@
  * and a stop of every running child on request.
  */
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../_assert.ts";
-import { DenoProcessRunner, ProcessTimeoutError } from "../../../lib/kube/process.ts";
+import {
+  DenoProcessRunner,
+  MissingBinaryError,
+  ProcessTimeoutError,
+} from "../../../lib/kube/process.ts";
 
 /** Field 6 of /proc/PID/stat: the session id (after the command in parentheses). */
 function sessionOf(stat: string): number {
@@ -93,4 +97,18 @@ Deno.test("a variable named in withoutEnv reaches no child; the rest is inherite
     Deno.env.delete("MESHUP_TEST_SECRET");
     Deno.env.delete("MESHUP_TEST_PLAIN");
   }
+});
+
+Deno.test("a missing executable is named, as on a plain spawn, and nothing runs", async () => {
+  const runner = new DenoProcessRunner({ binaries: { helm: "/nonexistent/helm" } });
+  const e = await assertRejects(() => runner.run(["helm", "version"]), MissingBinaryError);
+  assertEquals(e.message, 'Cannot run "helm": executable "/nonexistent/helm" not found');
+  const onPath = new DenoProcessRunner({ env: { PATH: "/nonexistent" } });
+  await assertRejects(() => onPath.run(["kubectl", "version"]), MissingBinaryError);
+});
+
+Deno.test("a child's stdin, stdout, stderr and exit code pass through its own session", async () => {
+  const runner = new DenoProcessRunner();
+  const r = await runner.run(["sh", "-c", "cat; echo oops >&2; exit 3"], { stdin: "secret\n" });
+  assertEquals(r, { code: 3, stdout: "secret\n", stderr: "oops\n" });
 });
