@@ -1,5 +1,6 @@
 /**
- * The bench's harness: a fresh simulator with the fixed readiness profile,
+ * The bench's harness: a fresh simulator with the fixed readiness profile and
+ * aggregated discovery (as a 1.35 API server answers),
  * the Kiali operator model and a ready recorder ({@link withStack}), and
  * `up` / `verify` run in-process through `main()` with a counting
  * `DenoProcessRunner` ({@link runUp}, {@link runVerify}). Throws when a
@@ -52,6 +53,9 @@ export async function withStack<T>(
     readyDelay: simReadyDelay,
     jitter: 0, // the profile jitters per object (see profile.ts)
     seed: PROFILE_SEED,
+    // as kube-apiserver serves it (on by default since 1.27, GA in 1.30): helm and kubectl
+    // then discover in two requests, not one per group-version
+    aggregatedDiscovery: true,
   });
   const recorder = new ReadyRecorder(sim.store);
   const env = {
