@@ -261,7 +261,7 @@ export class RunServices {
  * start-up: long enough to keep off the CPU while that release renders and
  * applies, short enough to be at its gate before that release is ready.
  */
-const PRESTART_QUIET_MS = 120;
+export const PRESTART_QUIET_MS = 120;
 
 /** How much longer than its step a command may run before it is stopped. */
 const COMMAND_GRACE_MS = 60_000;

@@ -7,6 +7,8 @@
 import { assert, assertEquals } from "../_assert.ts";
 import { withCluster } from "../_cluster.ts";
 import type { RunEvent } from "../../lib/output/events.ts";
+import { PRESTART_QUIET_MS } from "../../lib/run/services.ts";
+import { STARTUP_WAIT_MS } from "../../lib/run/startup_gate.ts";
 
 Deno.test("up starts background helm releases after the foreground release has applied its workloads", async () => {
   await withCluster(async (c) => {
@@ -28,20 +30,30 @@ Deno.test("up starts background helm releases after the foreground release has a
     const ztunnel = created.get("DaemonSet/ztunnel");
     const istiod = created.get("Deployment/istiod");
     assert(ztunnel && istiod, "ztunnel and istiod were created");
-    assert(helmAt("gateway") >= ztunnel, "gateway's helm waited for ztunnel's DaemonSet");
-    assert(helmAt("kiali") >= ztunnel, "the Kiali operator's helm waited for ztunnel's DaemonSet");
-    assert(helmAt("istio:cni") >= istiod, "istio-cni's helm waited for istiod's Deployment");
+    // a background task waits for the start-up, from its own start, for a bounded time
+    const waited = (at: number, task: string, startUp: number, what: string): void => {
+      const began = r.events.find((e) => e.type === "task-start" && e.task === task);
+      assert(began, `${task} started`);
+      const until = Math.min(startUp, Date.parse(began.time) + STARTUP_WAIT_MS);
+      assert(at >= until, `${what}: it began ${until - at} ms before the start-up's end or bound`);
+    };
+    waited(helmAt("gateway"), "gateway", ztunnel, "gateway's helm waited for ztunnel's DaemonSet");
+    waited(helmAt("kiali"), "kiali", ztunnel, "the Kiali operator's helm waited for ztunnel");
+    waited(helmAt("istio:cni"), "istio:cni", istiod, "istio-cni's helm waited for istiod");
     assert(helmAt("istio:ztunnel") < ztunnel, "the foreground release did not wait");
     // a background task without helm waits too: its reads and applies take CPU as well
     const telemetry = r.events.find((e) => e.type === "step-start" && e.task === "telemetry");
     assert(telemetry, "telemetry ran");
-    assert(
-      Date.parse(telemetry.time) >= ztunnel,
+    waited(
+      Date.parse(telemetry.time),
+      "telemetry",
+      ztunnel,
       "telemetry's first step waited for ztunnel's DaemonSet",
     );
   }, {
-    // istiod takes longest, so that ztunnel, gateway and Kiali become ready together
-    sim: { readyDelay: (o) => o.kind === "Deployment" && o.metadata.name === "istiod" ? 400 : 30 },
+    // istiod takes longest, so that ztunnel, gateway and Kiali start together (istio-cni, which
+    // ztunnel also needs, is done well before, even on a loaded machine)
+    sim: { readyDelay: (o) => o.kind === "Deployment" && o.metadata.name === "istiod" ? 1500 : 30 },
   });
 });
 
@@ -90,9 +102,15 @@ Deno.test("a release started early waits for the foreground release's start-up b
       query: /name%3Dztunnel/,
     });
     assert(history && istiod, "ztunnel's helm read its history; istiod was created");
+    // it waits for istiod's start-up, which begins with istiod's task, for a bounded time
+    const began = r.events.find((e) => e.type === "task-start" && e.task === "istio:istiod");
+    assert(began, "istiod's task started");
+    const waitedUntil = Math.min(istiod, Date.parse(began.time) + PRESTART_QUIET_MS);
     assert(
-      Date.parse(history.time) >= istiod,
-      "ztunnel's helm started once istiod's Deployment existed",
+      Date.parse(history.time) >= waitedUntil,
+      `ztunnel's helm started ${
+        waitedUntil - Date.parse(history.time)
+      } ms before istiod's Deployment existed and before its wait's bound`,
     );
   }, {
     sim: { readyDelay: (o) => o.kind === "Deployment" && o.metadata.name === "istiod" ? 400 : 30 },
