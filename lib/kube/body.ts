@@ -3,8 +3,10 @@
  * body read that is already waiting when the request's signal aborts (about
  * one abort in 60 of a watch stream, over HTTP/1.1 and HTTP/2 alike, left
  * the read waiting until the server closed the stream), so a request's
- * deadline alone does not bound its body. These cancel the reader
- * themselves on abort, which ends a waiting read at once.
+ * deadline alone does not bound its body. A stream read chunk by chunk is
+ * cancelled on abort ({@link cancelOnAbort}), which ends a waiting read at
+ * once; a whole body is read natively and given up on abort
+ * ({@link readText}, {@link readBytes}).
  *
  * @module
  */
@@ -24,35 +26,28 @@ export function cancelOnAbort(
   return () => signal.removeEventListener("abort", cancel);
 }
 
-/** The whole body; rejects with the signal's reason once it aborts, whatever the transport does. */
-export async function readBytes(res: Response, signal?: AbortSignal): Promise<Uint8Array> {
-  if (!res.body) return new Uint8Array();
-  const reader = res.body.getReader();
-  const stop = cancelOnAbort(reader, signal);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    stop();
-  }
-  signal?.throwIfAborted();
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
+/** The whole body as text; rejects with the signal's reason once it aborts, whatever the transport does. */
+export function readText(res: Response, signal?: AbortSignal): Promise<string> {
+  return untilAborted(res.text(), signal);
 }
 
-/** The whole body as UTF-8 text (see {@link readBytes}). */
-export async function readText(res: Response, signal?: AbortSignal): Promise<string> {
-  return new TextDecoder().decode(await readBytes(res, signal));
+/** The whole body (see {@link readText}). */
+export function readBytes(res: Response, signal?: AbortSignal): Promise<Uint8Array> {
+  return untilAborted(res.bytes(), signal);
+}
+
+/**
+ * `read`, or the signal's reason as soon as it aborts. The body stays locked
+ * by its native read, which the fetch's own abort ends in all but the rare
+ * case above; that read is then left to the server's end of the stream.
+ */
+function untilAborted<T>(read: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return read;
+  read.catch(() => {}); // settled after an abort: nobody waits for it any more
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => reject(signal.reason);
+    if (signal.aborted) return abort();
+    signal.addEventListener("abort", abort, { once: true });
+    read.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
 }

@@ -1,4 +1,4 @@
-import { assert, assertEquals, assertRejects } from "../../_assert.ts";
+import { assertEquals, assertRejects } from "../../_assert.ts";
 import { readBytes, readText } from "../../../lib/kube/body.ts";
 import { settles, stuckBody } from "./_stuck_body.ts";
 
@@ -17,7 +17,7 @@ Deno.test("readText() gives the whole body, across chunks and multi-byte charact
 });
 
 Deno.test("readText() rejects with the signal's reason when it aborts during a read the body never answers", async () => {
-  const { res, cancelled } = stuckBody(['{"kind":']);
+  const { res } = stuckBody(['{"kind":']);
   const deadline = new AbortController();
   const reading = readText(res, deadline.signal);
   // the first chunk is read; the next read waits on a body that never answers
@@ -25,15 +25,13 @@ Deno.test("readText() rejects with the signal's reason when it aborts during a r
   deadline.abort(new Error("deadline of GET /api/v1/pods passed"));
   const error = await settles(assertRejects(() => reading), "readText after its signal aborted");
   assertEquals(error.message, "deadline of GET /api/v1/pods passed");
-  assert(cancelled(), "the body was not cancelled");
 });
 
-Deno.test("readText() of an already aborted signal cancels the body and rejects", async () => {
-  const { res, cancelled } = stuckBody();
+Deno.test("readText() of an already aborted signal rejects at once", async () => {
+  const { res } = stuckBody();
   const error = await settles(
     assertRejects(() => readText(res, AbortSignal.abort(new Error("gone")))),
     "readText with an aborted signal",
   );
   assertEquals(error.message, "gone");
-  assert(cancelled(), "the body was not cancelled");
 });
