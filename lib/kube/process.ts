@@ -87,13 +87,9 @@ export class DenoProcessRunner implements ProcessRunner {
     return tool === "kubectl" || tool === "helm" ? this.#binaries[tool] : tool;
   }
 
-  async locate(tool: string): Promise<string | undefined> {
+  locate(tool: string): Promise<string | undefined> {
     const bin = tool === "kubectl" || tool === "helm" ? this.#binaries[tool] : tool;
-    for (const candidate of this.#candidates(bin)) {
-      const info = await Deno.stat(candidate).catch(() => undefined);
-      if (info?.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return candidate;
-    }
-    return undefined;
+    return Promise.resolve(this.#candidates(bin).find(isExecutable));
   }
 
   /** Where `bin` may be: itself when it is a path, else each PATH entry's. */
