@@ -6,9 +6,9 @@
 import { readReleases } from "./first_read.ts";
 import type { Kube } from "../kube/kube.ts";
 import type { RunEvent } from "../output/events.ts";
-import type { Plan } from "../plan/plan.ts";
+import type { Plan, PlannedTask } from "../plan/plan.ts";
 import type { EventBody, Prepared } from "./executor.ts";
-import { schedule, type Summary } from "./scheduler.ts";
+import { firstPrestart, schedule, type Summary } from "./scheduler.ts";
 import { RunServices } from "./services.ts";
 import { announcePurge, reportKept } from "./crd_inventory.ts";
 import { guardDown, guardUp } from "./release_guard.ts";
@@ -49,7 +49,6 @@ export interface RunOptions {
 async function services(
   prepared: Prepared,
   options: RunOptions,
-  prefetch?: Plan,
   forced?: ReadonlySet<string>,
 ): Promise<RunServices> {
   const s = new RunServices(prepared, {
@@ -65,9 +64,8 @@ async function services(
     beforeChange: options.beforeChange,
     now: options.now,
   });
-  // the early reads go out beside the first one, which proves the cluster answers
-  if (prefetch) s.prefetch(prefetch);
-  // announced like every other command of the run (`--json` shows them all)
+  // the first read, which proves the cluster answers; announced like every
+  // other command of the run (`--json` shows them all)
   s.releases = await readReleases(
     options.kube,
     s.hooks("run", "releases", { signal: options.signal }),
@@ -84,14 +82,20 @@ export async function runPlan(
   // --force re-applies the target's own steps (an aggregate's members), not its deps'
   const forced = options.force ? forcedTasks(plan) : new Set<string>();
   const early = { ...plan, tasks: plan.tasks.filter((t) => !forced.has(t.id)) };
-  const s = await services(prepared, options, early, forced);
-  await guardUp(plan, s);
-  // an Istio upgrade is refused (exit 2, nothing changed) or ordered as Istio documents it
-  const order = upgradeOrder(plan, s.releases);
-  announceUpgrade(order, (body) => s.emit(body));
+  const s = await services(prepared, options, forced);
   try {
+    await guardUp(plan, s);
+    // an Istio upgrade is refused (exit 2, nothing changed) or ordered as Istio documents it
+    const order = upgradeOrder(plan, s.releases);
+    announceUpgrade(order, (body) => s.emit(body));
+    const depsOf = (t: PlannedTask): string[] => [...t.deps, ...(order.extraDeps.get(t.id) ?? [])];
+    // the first release's process starts (held at its gate) before the early reads go out:
+    // its start-up, not the first checks, is what the run waits for first
+    const first = firstPrestart(plan, depsOf);
+    if (first) s.prestart(first);
+    s.prefetch(early);
     return await schedule(plan, {
-      depsOf: (t) => [...t.deps, ...(order.extraDeps.get(t.id) ?? [])],
+      depsOf,
       exec: (task, depOutcomes, placement) =>
         runTask(s, task, { down: false, depOutcomes, ...placement }),
       emit: (body) => s.emit(body),

@@ -78,6 +78,29 @@ export function remainingChain(
   return new Map(plan.tasks.map((t) => [t.id, chain.get(t.id)! * 1000 + below.get(t.id)!.size]));
 }
 
+/**
+ * The task {@link schedule} prestarts first: the one on the longest chain
+ * whose deps are all tasks that start at once (those without deps in the
+ * plan). Known before the schedule begins, so that its process can start
+ * while the run's first reads are still under way.
+ */
+export function firstPrestart(
+  plan: Plan,
+  depsOf: (task: PlannedTask) => string[],
+): PlannedTask | undefined {
+  const inPlan = new Set(plan.tasks.map((t) => t.id));
+  const depsIn = (t: PlannedTask): string[] => depsOf(t).filter((d) => inPlan.has(d));
+  const roots = new Set(plan.tasks.filter((t) => depsIn(t).length === 0).map((t) => t.id));
+  const rank = remainingChain(plan, depsOf);
+  let best: PlannedTask | undefined;
+  for (const task of plan.tasks) {
+    if (roots.has(task.id) || task.steps.length === 0) continue;
+    if (!depsIn(task).every((d) => roots.has(d))) continue;
+    if (!best || rank.get(task.id)! > rank.get(best.id)!) best = task;
+  }
+  return best;
+}
+
 /** Runs the plan's tasks in dependency order and emits the summary. */
 export async function schedule(plan: Plan, options: ScheduleOptions): Promise<Summary> {
   const now = options.now ?? Date.now;

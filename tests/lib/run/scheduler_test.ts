@@ -1,6 +1,6 @@
 import { assert, assertEquals } from "../../_assert.ts";
 import type { Plan, PlannedTask, Step } from "../../../lib/plan/plan.ts";
-import { remainingChain, schedule } from "../../../lib/run/scheduler.ts";
+import { firstPrestart, remainingChain, schedule } from "../../../lib/run/scheduler.ts";
 
 const STEP: Step = { kind: "wait", id: "w", description: "", objects: [] };
 
@@ -42,6 +42,40 @@ Deno.test("remainingChain() ranks by the tasks with steps still ahead, then by d
     bookinfo: 1001,
     up: 0,
   });
+});
+
+Deno.test("firstPrestart() names the task on the longest chain behind the tasks that start at once", () => {
+  const withRoots = plan([
+    ["cilium", []],
+    ["gateway-api", []],
+    ["base", ["cilium"]],
+    ["crds", ["gateway-api"]],
+    ["istiod", ["base"]],
+    ["ztunnel", ["istiod"]],
+  ]);
+  assertEquals(firstPrestart(withRoots, (t) => t.deps)?.id, "base");
+  // a task whose deps do not all start at once is not first; nor one without steps
+  assertEquals(firstPrestart(MESH, (t) => t.deps)?.id, "istiod");
+  const aggregateOnly = plan([["a", []], ["all", ["a"], true]]);
+  assertEquals(firstPrestart(aggregateOnly, (t) => t.deps), undefined);
+});
+
+Deno.test("firstPrestart() is the task schedule() prestarts first", async () => {
+  const withRoots = plan([
+    ["cilium", []],
+    ["gateway-api", []],
+    ["base", ["cilium"]],
+    ["crds", ["gateway-api"]],
+    ["istiod", ["base"]],
+  ]);
+  const prestarted: string[] = [];
+  await schedule(withRoots, {
+    depsOf: (t) => t.deps,
+    exec: () => Promise.resolve({ outcome: "done" }),
+    emit: () => {},
+    prestart: (t) => void prestarted.push(t.id),
+  });
+  assertEquals(prestarted[0], firstPrestart(withRoots, (t) => t.deps)?.id);
 });
 
 Deno.test("schedule() runs a task off the longest remaining chain in the background", async () => {
