@@ -13,7 +13,7 @@ import { connect } from "../kube/connect.ts";
 import { createOutput } from "../output/mod.ts";
 import { MissingBinaryError } from "../kube/process.ts";
 import { Redactor } from "../output/redact.ts";
-import { downPlan, prepare, runPlan } from "../run/mod.ts";
+import { downPlan, prepare, readReleases, runPlan } from "../run/mod.ts";
 import type { Plan } from "../plan/plan.ts";
 import { renderPlan } from "../plan/render.ts";
 import { fluxRepoPath, renderFlux } from "../plan/flux/mod.ts";
@@ -165,6 +165,21 @@ async function execute(
         onCommand: (argv) => emit({ type: "cmd", time: now(), task: "run", step: "context", argv }),
       });
     if (!cli.context) refuseUnpinnedContext(context, plan.context);
+    // the run's first read goes out while the manifests are prepared
+    const releases = readReleases(kube, {
+      onCommand: (argv) => emit({ type: "cmd", time: now(), task: "run", step: "releases", argv }),
+      onRetry: (info) =>
+        emit({
+          type: "retry",
+          time: now(),
+          task: "run",
+          step: "releases",
+          attempt: info.attempt,
+          delayMs: info.delayMs,
+          reason: info.reason,
+        }),
+    });
+    releases.catch(() => {}); // the run awaits it; a failure to prepare is told first
     const prepared = await prepare(plan, {
       down: cli.command === "down",
       env: o.env,
@@ -215,6 +230,7 @@ async function execute(
       timeoutSeconds: cli.timeoutSeconds,
       ...session.runOptions(),
       purgeCrds: cli.purgeCrds,
+      releases,
     };
     const summary = cli.command === "down"
       ? await downPlan(plan, prepared, runOptions)

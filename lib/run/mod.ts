@@ -4,7 +4,7 @@
  * events; never writes to the console itself.
  */
 import { readReleases } from "./first_read.ts";
-import type { Kube } from "../kube/kube.ts";
+import type { Kube, ReleaseState } from "../kube/kube.ts";
 import type { RunEvent } from "../output/events.ts";
 import type { Plan, PlannedTask } from "../plan/plan.ts";
 import type { EventBody, Prepared } from "./executor.ts";
@@ -19,6 +19,7 @@ import { announceUpgrade, upgradeOrder } from "./upgrade_order.ts";
 export type { Prepared } from "./executor.ts";
 export type { Summary } from "./scheduler.ts";
 export { prepare } from "./prepare.ts";
+export { readReleases } from "./first_read.ts";
 export { isDefaultDenyCiliumPolicy, isDefaultDenyNetworkPolicy } from "./guard.ts";
 
 export interface RunOptions {
@@ -41,6 +42,8 @@ export interface RunOptions {
   beforeChange?: () => Promise<void>;
   /** `down`: also delete CRDs */
   purgeCrds?: boolean;
+  /** the run's first read (`readReleases`), when the caller has started it already */
+  releases?: Promise<Map<string, ReleaseState>>;
   /** fetches a remote manifest (tests inject one) */
   fetchText?: (url: string) => Promise<string>;
   now?: () => number;
@@ -66,10 +69,8 @@ async function services(
   });
   // the first read, which proves the cluster answers; announced like every
   // other command of the run (`--json` shows them all)
-  s.releases = await readReleases(
-    options.kube,
-    s.hooks("run", "releases", { signal: options.signal }),
-  );
+  s.releases = await (options.releases ??
+    readReleases(options.kube, s.hooks("run", "releases", { signal: options.signal })));
   return s;
 }
 
