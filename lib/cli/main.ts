@@ -13,7 +13,7 @@ import { connect } from "../kube/connect.ts";
 import { createOutput } from "../output/mod.ts";
 import { MissingBinaryError } from "../kube/process.ts";
 import { Redactor } from "../output/redact.ts";
-import { downPlan, prepare, readReleases, runPlan } from "../run/mod.ts";
+import { downPlan, eventHooks, prepare, readReleases, runPlan } from "../run/mod.ts";
 import type { Plan } from "../plan/plan.ts";
 import { renderPlan } from "../plan/render.ts";
 import { fluxRepoPath, renderFlux } from "../plan/flux/mod.ts";
@@ -166,19 +166,10 @@ async function execute(
       });
     if (!cli.context) refuseUnpinnedContext(context, plan.context);
     // the run's first read goes out while the manifests are prepared
-    const releases = readReleases(kube, {
-      onCommand: (argv) => emit({ type: "cmd", time: now(), task: "run", step: "releases", argv }),
-      onRetry: (info) =>
-        emit({
-          type: "retry",
-          time: now(),
-          task: "run",
-          step: "releases",
-          attempt: info.attempt,
-          delayMs: info.delayMs,
-          reason: info.reason,
-        }),
-    });
+    const releases = readReleases(
+      kube,
+      eventHooks((body) => emit({ ...body, time: now() } as RunEvent), "run", "releases"),
+    );
     releases.catch(() => {}); // the run awaits it; a failure to prepare is told first
     const prepared = await prepare(plan, {
       down: cli.command === "down",

@@ -20,6 +20,7 @@ export type { Prepared } from "./executor.ts";
 export type { Summary } from "./scheduler.ts";
 export { prepare } from "./prepare.ts";
 export { readReleases } from "./first_read.ts";
+export { eventHooks } from "./services.ts";
 export { isDefaultDenyCiliumPolicy, isDefaultDenyNetworkPolicy } from "./guard.ts";
 
 export interface RunOptions {

@@ -161,16 +161,7 @@ export class RunServices {
     return {
       signal: options.signal,
       ...(options.background ? { background: true } : {}),
-      onCommand: (argv) => this.emit({ type: "cmd", task, step, argv }),
-      onRetry: (info) =>
-        this.emit({
-          type: "retry",
-          task,
-          step,
-          attempt: info.attempt,
-          delayMs: info.delayMs,
-          reason: info.reason,
-        }),
+      ...eventHooks((body) => this.emit(body), task, step),
     };
   }
 
@@ -254,6 +245,26 @@ export class RunServices {
       runFilePath: (name) => this.#files.path(name),
     };
   }
+}
+
+/** Hooks that announce a command and its retries as `cmd` and `retry` events of `task`/`step`. */
+export function eventHooks(
+  emit: (body: EventBody) => void,
+  task: string,
+  step: string,
+): Pick<CommandHooks, "onCommand" | "onRetry"> {
+  return {
+    onCommand: (argv) => emit({ type: "cmd", task, step, argv }),
+    onRetry: (info) =>
+      emit({
+        type: "retry",
+        task,
+        step,
+        attempt: info.attempt,
+        delayMs: info.delayMs,
+        reason: info.reason,
+      }),
+  };
 }
 
 /**

@@ -44,16 +44,18 @@ Deno.test("remainingChain() ranks by the tasks with steps still ahead, then by d
   });
 });
 
+// two tasks that start at once, each with a chain behind it; base's is the longer
+const WITH_ROOTS = plan([
+  ["cilium", []],
+  ["gateway-api", []],
+  ["base", ["cilium"]],
+  ["crds", ["gateway-api"]],
+  ["istiod", ["base"]],
+  ["ztunnel", ["istiod"]],
+]);
+
 Deno.test("firstPrestart() names the task on the longest chain behind the tasks that start at once", () => {
-  const withRoots = plan([
-    ["cilium", []],
-    ["gateway-api", []],
-    ["base", ["cilium"]],
-    ["crds", ["gateway-api"]],
-    ["istiod", ["base"]],
-    ["ztunnel", ["istiod"]],
-  ]);
-  assertEquals(firstPrestart(withRoots, (t) => t.deps)?.id, "base");
+  assertEquals(firstPrestart(WITH_ROOTS, (t) => t.deps)?.id, "base");
   // a task whose deps do not all start at once is not first; nor one without steps
   assertEquals(firstPrestart(MESH, (t) => t.deps)?.id, "istiod");
   const aggregateOnly = plan([["a", []], ["all", ["a"], true]]);
@@ -61,21 +63,14 @@ Deno.test("firstPrestart() names the task on the longest chain behind the tasks 
 });
 
 Deno.test("firstPrestart() is the task schedule() prestarts first", async () => {
-  const withRoots = plan([
-    ["cilium", []],
-    ["gateway-api", []],
-    ["base", ["cilium"]],
-    ["crds", ["gateway-api"]],
-    ["istiod", ["base"]],
-  ]);
   const prestarted: string[] = [];
-  await schedule(withRoots, {
+  await schedule(WITH_ROOTS, {
     depsOf: (t) => t.deps,
     exec: () => Promise.resolve({ outcome: "done" }),
     emit: () => {},
     prestart: (t) => void prestarted.push(t.id),
   });
-  assertEquals(prestarted[0], firstPrestart(withRoots, (t) => t.deps)?.id);
+  assertEquals(prestarted[0], firstPrestart(WITH_ROOTS, (t) => t.deps)?.id);
 });
 
 Deno.test("schedule() runs a task off the longest remaining chain in the background", async () => {
