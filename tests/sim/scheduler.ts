@@ -2,13 +2,28 @@
  * Timers for the simulator: keyed, cancellable, all cleared on close, so
  * Deno's test sanitizers see no leaked timers.
  *
+ * Work due at once (a controller's next reconcile) runs as an immediate,
+ * not a zero-delay timeout: Deno's timers fire about 2 ms late, and a
+ * rollout takes several hops, so a Deployment would become ready some
+ * 6-11 ms after its delay, time that no readiness profile accounts for.
+ *
  * @module
  */
+import { clearImmediate, setImmediate } from "node:timers";
+
+type Handle =
+  | { timeout: ReturnType<typeof setTimeout> }
+  | { immediate: ReturnType<typeof setImmediate> };
+
+function clear(h: Handle): void {
+  if ("timeout" in h) clearTimeout(h.timeout);
+  else clearImmediate(h.immediate);
+}
 
 /** Runs callbacks after delays; `close()` cancels everything. */
 export class Scheduler {
-  #keyed = new Map<string, ReturnType<typeof setTimeout>>();
-  #anonymous = new Set<ReturnType<typeof setTimeout>>();
+  #keyed = new Map<string, Handle>();
+  #anonymous = new Set<Handle>();
   #sleepers = new Set<() => void>();
   #closed = false;
   #onError: (error: unknown) => void;
@@ -36,27 +51,30 @@ export class Scheduler {
     const { key, replace = false } = options;
     if (key !== undefined && this.#keyed.has(key)) {
       if (!replace) return;
-      clearTimeout(this.#keyed.get(key));
+      clear(this.#keyed.get(key)!);
       this.#keyed.delete(key);
     }
-    const id = setTimeout(() => {
+    const run = (): void => {
       if (key !== undefined) this.#keyed.delete(key);
-      else this.#anonymous.delete(id);
+      else this.#anonymous.delete(handle);
       if (this.#closed) return;
       try {
         fn();
       } catch (error) {
         this.#onError(error);
       }
-    }, Math.max(0, ms));
-    if (key !== undefined) this.#keyed.set(key, id);
-    else this.#anonymous.add(id);
+    };
+    const handle: Handle = ms > 0
+      ? { timeout: setTimeout(run, ms) }
+      : { immediate: setImmediate(run) };
+    if (key !== undefined) this.#keyed.set(key, handle);
+    else this.#anonymous.add(handle);
   }
 
   /** Cancels the pending timer with this key. */
   cancel(key: string): void {
-    const id = this.#keyed.get(key);
-    if (id !== undefined) clearTimeout(id);
+    const handle = this.#keyed.get(key);
+    if (handle !== undefined) clear(handle);
     this.#keyed.delete(key);
   }
 
@@ -76,8 +94,8 @@ export class Scheduler {
   /** Cancels every timer and wakes every sleeper. */
   close(): void {
     this.#closed = true;
-    for (const id of this.#keyed.values()) clearTimeout(id);
-    for (const id of this.#anonymous) clearTimeout(id);
+    for (const handle of this.#keyed.values()) clear(handle);
+    for (const handle of this.#anonymous) clear(handle);
     this.#keyed.clear();
     this.#anonymous.clear();
     for (const wake of [...this.#sleepers]) wake();
