@@ -13,7 +13,16 @@ import { connect } from "../kube/connect.ts";
 import { createOutput } from "../output/mod.ts";
 import { MissingBinaryError } from "../kube/process.ts";
 import { Redactor } from "../output/redact.ts";
-import { downPlan, eventHooks, prepare, readReleases, runPlan } from "../run/mod.ts";
+import {
+  beginRun,
+  downPlan,
+  eventHooks,
+  prepare,
+  type Prepared,
+  readReleases,
+  readSecrets,
+  runPlan,
+} from "../run/mod.ts";
 import type { Plan } from "../plan/plan.ts";
 import { renderPlan } from "../plan/render.ts";
 import { fluxRepoPath, renderFlux } from "../plan/flux/mod.ts";
@@ -165,20 +174,57 @@ async function execute(
         onCommand: (argv) => emit({ type: "cmd", time: now(), task: "run", step: "context", argv }),
       });
     if (!cli.context) refuseUnpinnedContext(context, plan.context);
+    const down = cli.command === "down";
+    // a missing secret stops the run before anything starts
+    const secrets = readSecrets(plan, { env: o.env, kube, down });
     // the run's first read goes out while the manifests are prepared
     const releases = readReleases(
       kube,
       eventHooks((body) => emit({ ...body, time: now() } as RunEvent), "run", "releases"),
     );
     releases.catch(() => {}); // the run awaits it; a failure to prepare is told first
-    const prepared = await prepare(plan, {
-      down: cli.command === "down",
+    session = new RunSession({
+      kube,
+      context,
+      command: down ? `down ${plan.target}` : plan.target,
+      emit,
+      print: (text) => output.print(text),
+      signal: o.options.signal,
+      killSignal: o.options.killSignal,
+      leaseDurationSeconds: o.options.leaseDurationSeconds,
+    });
+    const runOptions = {
+      kube,
+      emit,
       env: o.env,
       cwd: o.cwd,
-      fetchText: o.options.fetchText,
-      kube,
-    });
-    if (cli.command === "down" && !cli.yes) {
+      concurrency: cli.concurrency,
+      force: cli.force,
+      timeoutSeconds: cli.timeoutSeconds,
+      ...session.runOptions(),
+      purgeCrds: cli.purgeCrds,
+      releases,
+    };
+    // up: the first release's helm starts (held at its gate) while the
+    // manifests are fetched; Ctrl-C is ours from then on
+    if (!down) session.interrupts.listen();
+    const begun = down ? undefined : beginRun(plan, runOptions);
+    let prepared: Prepared;
+    try {
+      prepared = await prepare(plan, {
+        down,
+        env: o.env,
+        cwd: o.cwd,
+        fetchText: o.options.fetchText,
+        kube,
+        secrets,
+        ...(begun ? { parseAfter: begun.started } : {}),
+      });
+    } catch (e) {
+      await begun?.abandon();
+      throw e;
+    }
+    if (down && !cli.yes) {
       const question =
         `Remove "${plan.target}" (${plan.tasks.length} tasks) from context "${context}"? [y/N] `;
       if (!tty) throw new InputError(`Refusing to run "down" without confirmation`, "pass --yes");
@@ -186,6 +232,7 @@ async function execute(
         throw new InputError("Cancelled: nothing was removed");
       }
     }
+    if (down) session.interrupts.listen();
     emit({ type: "context", time: now(), context, server });
     if (connection.notice) {
       emit({ type: "log", time: now(), level: "info", message: connection.notice });
@@ -200,32 +247,9 @@ async function execute(
         steps: t.steps.map((s) => ({ id: s.id, kind: s.kind, description: s.description })),
       })),
     });
-    session = new RunSession({
-      kube,
-      context,
-      command: cli.command === "down" ? `down ${plan.target}` : plan.target,
-      emit,
-      print: (text) => output.print(text),
-      signal: o.options.signal,
-      killSignal: o.options.killSignal,
-      leaseDurationSeconds: o.options.leaseDurationSeconds,
-    });
-    session.interrupts.listen();
-    const runOptions = {
-      kube,
-      emit,
-      env: o.env,
-      cwd: o.cwd,
-      concurrency: cli.concurrency,
-      force: cli.force,
-      timeoutSeconds: cli.timeoutSeconds,
-      ...session.runOptions(),
-      purgeCrds: cli.purgeCrds,
-      releases,
-    };
     const summary = cli.command === "down"
       ? await downPlan(plan, prepared, runOptions)
-      : await runPlan(plan, prepared, runOptions);
+      : await runPlan(plan, prepared, { ...runOptions, begun });
     if (o.timeline) {
       try {
         await writeTimeline(o.timeline, timelineGantt(events));

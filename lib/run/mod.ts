@@ -14,11 +14,11 @@ import { announcePurge, reportKept } from "./crd_inventory.ts";
 import { guardDown, guardUp } from "./release_guard.ts";
 import { runTask } from "./task_runner.ts";
 import { forcedTasks } from "./force_scope.ts";
-import { announceUpgrade, upgradeOrder } from "./upgrade_order.ts";
+import { announceUpgrade, type UpgradeOrder, upgradeOrder } from "./upgrade_order.ts";
 
 export type { Prepared } from "./executor.ts";
 export type { Summary } from "./scheduler.ts";
-export { prepare } from "./prepare.ts";
+export { prepare, readSecrets } from "./prepare.ts";
 export { readReleases } from "./first_read.ts";
 export { eventHooks } from "./services.ts";
 export { isDefaultDenyCiliumPolicy, isDefaultDenyNetworkPolicy } from "./guard.ts";
@@ -50,12 +50,12 @@ export interface RunOptions {
   now?: () => number;
 }
 
-async function services(
-  prepared: Prepared,
+function newServices(
+  prepared: Prepared | undefined,
   options: RunOptions,
   forced?: ReadonlySet<string>,
-): Promise<RunServices> {
-  const s = new RunServices(prepared, {
+): RunServices {
+  return new RunServices(prepared, {
     kube: options.kube,
     emit: options.emit,
     settings: { force: !!options.force, purgeCrds: !!options.purgeCrds },
@@ -68,47 +68,85 @@ async function services(
     beforeChange: options.beforeChange,
     now: options.now,
   });
-  // the first read, which proves the cluster answers; announced like every
-  // other command of the run (`--json` shows them all)
-  s.releases = await (options.releases ??
-    readReleases(options.kube, s.hooks("run", "releases", { signal: options.signal })));
-  return s;
 }
 
-/** Runs `up`-direction plans. */
-export async function runPlan(
-  plan: Plan,
-  prepared: Prepared,
-  options: RunOptions,
-): Promise<Summary> {
+/** The run's first read, which proves the cluster answers; announced like every other command. */
+function firstRead(s: RunServices, options: RunOptions): Promise<Map<string, ReleaseState>> {
+  return options.releases ??
+    readReleases(options.kube, s.hooks("run", "releases", { signal: options.signal }));
+}
+
+/** An `up` run begun before its manifests are prepared ({@link beginRun}). */
+export interface BegunRun {
+  readonly services: RunServices;
+  /** the tasks `--force` applies to */
+  readonly forced: ReadonlySet<string>;
+  /** the releases read, Flux's guard and the upgrade order; rejects when the run is refused */
+  readonly ready: Promise<{ order: UpgradeOrder; depsOf: (t: PlannedTask) => string[] }>;
+  /** settles once the first release's process is started, or it is clear that none is */
+  readonly started: Promise<void>;
+  /** Stops what was started early (it changed nothing): the run goes no further. */
+  abandon(): Promise<void>;
+}
+
+/**
+ * Begins an `up` run while the caller still prepares its manifests: the
+ * releases read, Flux's guard, the upgrade order and, for a first install,
+ * the first release's helm process, held at its gate (prestart.ts) until
+ * its step acts. Nothing is changed before {@link runPlan} goes on with it.
+ */
+export function beginRun(plan: Plan, options: RunOptions): BegunRun {
   // --force re-applies the target's own steps (an aggregate's members), not its deps'
   const forced = options.force ? forcedTasks(plan) : new Set<string>();
-  const early = { ...plan, tasks: plan.tasks.filter((t) => !forced.has(t.id)) };
-  const s = await services(prepared, options, forced);
-  try {
+  const s = newServices(undefined, options, forced);
+  const ready = (async () => {
+    s.releases = await firstRead(s, options);
     await guardUp(plan, s);
     // an Istio upgrade is refused (exit 2, nothing changed) or ordered as Istio documents it
     const order = upgradeOrder(plan, s.releases);
-    announceUpgrade(order, (body) => s.emit(body));
     const depsOf = (t: PlannedTask): string[] => [...t.deps, ...(order.extraDeps.get(t.id) ?? [])];
-    // the first release's process starts (held at its gate) before the early reads go out:
-    // its start-up, not the first checks, is what the run waits for first
+    // its start-up, not the first checks, is what the run waits for first: it
+    // starts before the early reads go out
     const first = firstPrestart(plan, depsOf);
-    if (first) s.prestart(first);
-    s.prefetch(early);
+    if (first) await s.prestart(first);
+    return { order, depsOf };
+  })();
+  ready.catch(() => {}); // runPlan awaits it; a failure to prepare is told first
+  return {
+    services: s,
+    forced,
+    ready,
+    started: ready.then(() => {}, () => {}),
+    abandon: () => s.cancelPrestarts(),
+  };
+}
+
+/** Runs `up`-direction plans, from `options.begun` when the run was begun already. */
+export async function runPlan(
+  plan: Plan,
+  prepared: Prepared,
+  options: RunOptions & { begun?: BegunRun },
+): Promise<Summary> {
+  const begun = options.begun ?? beginRun(plan, options);
+  const s = begun.services;
+  s.prepared = prepared;
+  try {
+    const { order, depsOf } = await begun.ready;
+    announceUpgrade(order, (body) => s.emit(body));
+    s.prefetch({ ...plan, tasks: plan.tasks.filter((t) => !begun.forced.has(t.id)) });
     return await schedule(plan, {
       depsOf,
       exec: (task, depOutcomes, placement) =>
         runTask(s, task, { down: false, depOutcomes, ...placement }),
       emit: (body) => s.emit(body),
-      prestart: (task) => s.prestart(task),
+      prestart: (task) => void s.prestart(task),
       concurrency: options.concurrency,
       signal: options.signal,
       now: options.now,
     });
   } finally {
     // a task that did not run (a dep failed, an interrupt) never opened its gate
-    await s.cancelPrestarts();
+    await begun.abandon();
   }
 }
 
@@ -118,7 +156,8 @@ export async function downPlan(
   prepared: Prepared,
   options: RunOptions,
 ): Promise<Summary> {
-  const s = await services(prepared, options);
+  const s = newServices(prepared, options);
+  s.releases = await firstRead(s, options);
   // read the releases before they go: refusals, and the stack's CRDs
   const inventory = await guardDown(plan, s);
   await announcePurge(s, inventory);

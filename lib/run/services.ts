@@ -39,7 +39,6 @@ export interface ServicesOptions {
 
 export class RunServices {
   readonly kube: Kube;
-  readonly prepared: Prepared;
   readonly settings: StepSettings;
   readonly signal?: AbortSignal;
   readonly now: () => number;
@@ -49,24 +48,34 @@ export class RunServices {
   readonly #options: ServicesOptions;
   /**
    * The live state each step reads before acting, all read side by side when
-   * the run starts. Sound because every object belongs to one step and only
-   * that step of this run writes it; a step that finds its read stale acts
-   * anyway (apply and label are idempotent).
+   * the run starts, and again once the run holds its lock. Sound because
+   * every object belongs to one step and only that step of this run writes
+   * it; a step that finds its read stale acts anyway (apply and label are
+   * idempotent).
    */
   readonly #prefetched = new Map<string, Promise<unknown>>();
+  /** the steps read early, by `task/step`, until the step takes its read */
+  readonly #prefetching = new Map<string, { task: PlannedTask; step: Step }>();
   readonly #files: RunFiles;
   /** the first change's preflight and lock, then the releases read again under the lock */
   #gate?: Promise<void>;
   #locked = false;
+  #prepared?: Prepared;
   readonly #charts: ChartCache;
   /** processes started early, by `task/step`, until their step takes them */
   readonly #prestarted = new Map<string, Promise<PrestartedCommand | undefined>>();
   /** aborted when the step takes (or the run drops) a process not yet started */
   readonly #prestartTaken = new Map<string, AbortController>();
+  /** once the run drops what it started early, it starts nothing early again */
+  #prestartsClosed = false;
 
-  constructor(prepared: Prepared, options: ServicesOptions) {
+  /**
+   * `prepared` may come later (`prepared = …`): a run begins before its
+   * manifests are fetched, but no step observes before they are.
+   */
+  constructor(prepared: Prepared | undefined, options: ServicesOptions) {
     this.kube = options.kube;
-    this.prepared = prepared;
+    this.#prepared = prepared;
     this.settings = options.settings;
     this.signal = options.signal;
     this.now = options.now ?? Date.now;
@@ -77,12 +86,27 @@ export class RunServices {
     options.signal?.addEventListener("abort", () => void this.cancelPrestarts(), { once: true });
   }
 
-  /** Starts the first step of `task` early, when its executor can (prestart.ts). */
-  prestart(task: PlannedTask): void {
+  /** The remote manifests and secret values (prepare.ts); set before any step observes. */
+  get prepared(): Prepared {
+    if (!this.#prepared) throw new Error("the run's manifests are not prepared yet");
+    return this.#prepared;
+  }
+
+  set prepared(prepared: Prepared) {
+    this.#prepared = prepared;
+  }
+
+  /**
+   * Starts the first step of `task` early, when its executor can
+   * (prestart.ts); resolves once its process is started, or is not.
+   */
+  prestart(task: PlannedTask): Promise<void> {
     const step = task.steps[0];
     const ex = step && executorFor(step);
     const key = step && `${task.id}/${step.id}`;
-    if (!ex?.prestart || this.#prestarted.has(key) || this.signal?.aborted) return;
+    if (
+      !ex?.prestart || this.#prestarted.has(key) || this.signal?.aborted || this.#prestartsClosed
+    ) return Promise.resolve();
     const ctx = this.forStep(task, step, { signal: this.signal });
     // a foreground release starting up has the CPU first (for a while: a
     // release without workloads holds it to its end); when this step acts
@@ -90,16 +114,16 @@ export class RunServices {
     const taken = new AbortController();
     this.#prestartTaken.set(key, taken);
     const dropped = this.signal ? AbortSignal.any([taken.signal, this.signal]) : taken.signal;
-    this.#prestarted.set(
-      key,
-      this.startup.quiet({ signal: dropped, maxWaitMs: PRESTART_QUIET_MS })
-        .then(() => dropped.aborted ? undefined : ex.prestart!(ctx, step))
-        .catch(() => undefined),
-    );
+    const started = this.startup.quiet({ signal: dropped, maxWaitMs: PRESTART_QUIET_MS })
+      .then(() => dropped.aborted ? undefined : ex.prestart!(ctx, step))
+      .catch(() => undefined);
+    this.#prestarted.set(key, started);
+    return started.then(() => undefined);
   }
 
   /** Stops every process started early that no step took (it changed nothing). */
   async cancelPrestarts(): Promise<void> {
+    this.#prestartsClosed = true;
     const left = [...this.#prestarted.entries()];
     this.#prestarted.clear();
     for (const taken of this.#prestartTaken.values()) taken.abort();
@@ -125,19 +149,25 @@ export class RunServices {
   /** Starts every executor's early read, side by side. */
   prefetch(plan: Plan): void {
     for (const task of plan.tasks) {
-      for (const step of task.steps) {
-        const ex = executorFor(step);
-        if (!ex.prefetch) continue;
-        const read = ex.prefetch(this.forStep(task, step, { signal: this.signal }), step);
-        if (read) this.#prefetched.set(`${task.id}/${step.id}`, read.catch(() => undefined));
-      }
+      for (const step of task.steps) this.#prefetch(task, step);
     }
+  }
+
+  #prefetch(task: PlannedTask, step: Step): void {
+    const ex = executorFor(step);
+    if (!ex.prefetch) return;
+    const read = ex.prefetch(this.forStep(task, step, { signal: this.signal }), step);
+    if (!read) return;
+    const key = `${task.id}/${step.id}`;
+    this.#prefetched.set(key, read.catch(() => undefined));
+    this.#prefetching.set(key, { task, step });
   }
 
   /**
    * Opens the gate of the run's first change, once: the `beforeChange`
-   * option (preflight, lock), then what was read before the lock is dropped
-   * (early reads) or read again (releases): another run may have changed it.
+   * option (preflight, lock), then what was read before the lock is read
+   * again (another run may have changed it): the releases, then, side by
+   * side, the early reads no step has taken yet.
    */
   beforeChange(): Promise<void> {
     const open = this.#options.beforeChange;
@@ -149,6 +179,10 @@ export class RunServices {
       this.releases.clear();
       for (const [k, v] of fresh) this.releases.set(k, v);
       this.#locked = true;
+      const untaken = [...this.#prefetching.values()];
+      this.#prefetching.clear();
+      if (this.signal?.aborted) return;
+      for (const { task, step } of untaken) this.#prefetch(task, step);
     })();
     return this.#gate;
   }
@@ -200,11 +234,15 @@ export class RunServices {
     };
     const readBeforeLock = !this.#locked && !!this.#options.beforeChange;
     const key = `${task.id}/${step.id}`;
+    const prepared = (): Prepared => this.prepared;
     return {
       task,
       step,
       kube: this.kube,
-      prepared: this.prepared,
+      // read when used: a step started early (prestart) needs none
+      get prepared(): Prepared {
+        return prepared();
+      },
       settings: this.settingsFor(task.id),
       releases: this.releases,
       signal,
@@ -213,6 +251,7 @@ export class RunServices {
       prefetched: () => {
         const read = this.#prefetched.get(key);
         this.#prefetched.delete(key);
+        this.#prefetching.delete(key);
         return read;
       },
       writeRunFile: (name, content) => this.writeRunFile(name, content),

@@ -1,7 +1,7 @@
-import { assertEquals, assertStringIncludes } from "../../_assert.ts";
+import { assert, assertEquals, assertStringIncludes } from "../../_assert.ts";
 import type { RunEvent } from "../../../lib/output/events.ts";
 import { Kube } from "../../../lib/kube/kube.ts";
-import type { HelmReleaseStep, Plan, PlannedTask } from "../../../lib/plan/plan.ts";
+import type { HelmReleaseStep, LabelStep, Plan, PlannedTask } from "../../../lib/plan/plan.ts";
 import {
   JsonStreamSplitter,
   type ProcessRunner,
@@ -19,6 +19,12 @@ import { RunServices } from "../../../lib/run/services.ts";
 /** A fake kubectl/helm: helm upgrade of a release named in `failing` fails. */
 class FakeProc implements ProcessRunner {
   readonly calls: string[][] = [];
+  /**
+   * helm started early, to wait at its gate (a FIFO values file): a fake
+   * cannot wait there, so it ends at once having done nothing, and its
+   * step starts helm anew (lib/run/prestart.ts)
+   */
+  readonly gated: string[][] = [];
   readonly failing: Set<string>;
   active = 0;
   maxActive = 0;
@@ -26,6 +32,10 @@ class FakeProc implements ProcessRunner {
     this.failing = new Set(failing);
   }
   async run(argv: readonly string[]): Promise<ProcResult> {
+    if (argv.some((a) => a.includes("-gate-") && Deno.lstatSync(a).isFifo)) {
+      this.gated.push([...argv]);
+      return { code: 1, stdout: "", stderr: "Error: stopped at its gate" };
+    }
     this.calls.push([...argv]);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
@@ -151,7 +161,7 @@ Deno.test("an early start waits while a foreground release starts up, at most a 
   });
   services.releases = new Map();
   const upgrades = (name: string): string[][] =>
-    proc.calls.filter((c) => c[1] === "upgrade" && c[3] === name);
+    [...proc.calls, ...proc.gated].filter((c) => c[1] === "upgrade" && c[3] === name);
   const free = services.startup.hold();
   // taken by its step while it waits: nothing was started, the step starts its own
   const b = task("b", ["a"]);
@@ -218,4 +228,47 @@ Deno.test("default-deny detection knows NetworkPolicy and Cilium shapes", () => 
     }),
     false,
   );
+});
+
+Deno.test("the early reads no step has taken are read again once the run holds its lock", async () => {
+  const proc = new FakeProc();
+  const kube = new Kube({ proc, target: {}, redactor: new Redactor() });
+  const dir = await Deno.makeTempDir({ prefix: "meshup-run-test-" });
+  let locks = 0;
+  const services = new RunServices({ remote: new Map(), secrets: new Map() }, {
+    kube,
+    emit: () => {},
+    settings: { force: false, purgeCrds: false },
+    runsDir: `${dir}/runs`,
+    chartsDir: `${dir}/charts`,
+    beforeChange: () => Promise.resolve(void locks++),
+  });
+  const label = (name: string): LabelStep => ({
+    kind: "label",
+    id: name,
+    description: name,
+    target: { apiVersion: "v1", kind: "Namespace", name },
+    labels: { "istio.io/dataplane-mode": "ambient" },
+  });
+  const t: PlannedTask = {
+    id: "t",
+    description: "t",
+    deps: [],
+    steps: [label("one"), label("two")],
+  };
+  const reads = (name: string): number =>
+    proc.calls.filter((c) => c[1] === "get" && c[2] === `namespace/${name}`).length;
+  services.prefetch({ target: "t", tasks: [t] });
+  // step one takes its early read (before the lock); step two has not begun
+  await services.forStep(t, t.steps[0], {}).prefetched();
+  await services.beforeChange();
+  assertEquals(locks, 1);
+  // under the lock, two's read goes out again before its step asks; one's does not
+  assertEquals([reads("one"), reads("two")], [1, 2]);
+  const two = services.forStep(t, t.steps[1], {});
+  assert(two.prefetched(), "two finds a read made under the lock");
+  assertEquals(two.prefetched(), undefined, "a read is taken once");
+  await services.beforeChange();
+  assertEquals([locks, reads("one"), reads("two")], [1, 1, 2], "the gate opens once");
+  await Deno.remove(dir, { recursive: true });
 });
