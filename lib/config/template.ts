@@ -127,17 +127,25 @@ export function renderTemplate(
     d.contents !== null && !(isScalar(d.contents) && d.contents.value === null)
   );
   for (const d of kept) if (d.directives) d.directives.docStart = null;
-  const text2 = kept.map((d) => d.toString({ lineWidth: 0 }).replace(/\n?$/, "\n")).join("---\n");
-  // tokens left are in comments: insert the value on one line
-  const final = text2.replace(TOKEN, (_, n: string) => {
-    const value = vars[used[Number(n)]];
-    return (typeof value === "object" ? JSON.stringify(value) : String(value)).replace(
-      /[\r\n]+/g,
-      " ",
-    );
-  });
   assertNoTokens(kept, file);
-  return { text: final, docs: kept.map((d) => d.toJS()) };
+  const docsJs = kept.map((d) => d.toJS());
+  let written: string | undefined;
+  return {
+    // written out only when asked for: a manifest's objects are written from `docs`
+    get text(): string {
+      written ??= kept.map((d) => d.toString({ lineWidth: 0 }).replace(/\n?$/, "\n")).join("---\n")
+        // tokens left are in comments: insert the value on one line
+        .replace(TOKEN, (_, n: string) => {
+          const value = vars[used[Number(n)]];
+          return (typeof value === "object" ? JSON.stringify(value) : String(value)).replace(
+            /[\r\n]+/g,
+            " ",
+          );
+        });
+      return written;
+    },
+    docs: docsJs,
+  };
 }
 
 function assertNoTokens(docs: Document[], file: string): void {
