@@ -104,8 +104,12 @@ async function read(ctx: StepContext, step: ApplyStep, refs?: ObjectRef[]): Prom
 export const applyExecutor: Executor<ApplyStep, Observed, Observed> = {
   prefetch(ctx, step) {
     if (step.when) return undefined;
-    // the refs alone, without rendering the manifest: the run's start stays light
-    return read(ctx, step, ctx.kube.api ? stepRefs(step, ctx.prepared) : undefined);
+    // the refs alone, without rendering the manifest: the reads go out first;
+    // the manifest is rendered once they are back, before the step needs it
+    return read(ctx, step, ctx.kube.api ? stepRefs(step, ctx.prepared) : undefined).then((r) => {
+      applyContent(step, ctx.prepared);
+      return r;
+    });
   },
 
   async observe(ctx, step) {
