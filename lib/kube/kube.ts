@@ -90,6 +90,8 @@ export class Kube {
     options: CommandHooks & {
       stdin?: string;
       allowFailure?: boolean;
+      /** each chunk of the command's stdout as it comes (the result has it all too) */
+      onStdout?: (chunk: string) => void;
       /**
        * the first attempt is this process, started earlier (prestart.ts);
        * undefined from it (it ended before it began), a retry and anything
@@ -107,6 +109,7 @@ export class Kube {
       const r = (first ? await first() : undefined) ?? await this.proc.run(argv, {
         stdin: options.stdin,
         signal: options.signal,
+        ...(options.onStdout ? { onStdout: options.onStdout, keepStdout: true } : {}),
         ...(options.background ? { background: true } : {}),
         ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       });

@@ -21,8 +21,10 @@ export interface ProcOptions {
   stdin?: string;
   /** stops the child (SIGTERM to its process group) when aborted */
   signal?: AbortSignal;
-  /** called with each chunk of stdout as it arrives (watches) */
+  /** called with each chunk of stdout as it arrives (watches); stdout is then not kept */
   onStdout?: (chunk: string) => void;
+  /** with `onStdout`, stdout is kept and returned as well */
+  keepStdout?: boolean;
   /** yield the CPU to other work: the child runs at nice 10 */
   background?: boolean;
   /** this child's deadline (default: the runner's); 0 for none (a watch ended by `signal`) */
@@ -169,7 +171,7 @@ export class DenoProcessRunner implements ProcessRunner {
         await w.close().catch(() => undefined);
       }
       const [stdout, stderr, status] = await Promise.all([
-        collect(child.stdout, options.onStdout),
+        collect(child.stdout, options.onStdout, options.keepStdout),
         collect(child.stderr),
         child.status,
       ]);
@@ -292,13 +294,14 @@ export class MissingBinaryError extends Error {
 async function collect(
   stream: ReadableStream<Uint8Array>,
   onChunk?: (s: string) => void,
+  keep = !onChunk,
 ): Promise<string> {
   const decoder = new TextDecoder();
   let out = "";
   for await (const chunk of stream) {
     const text = decoder.decode(chunk, { stream: true });
-    if (onChunk) onChunk(text);
-    else out += text;
+    onChunk?.(text);
+    if (keep) out += text;
   }
   return out;
 }

@@ -76,6 +76,11 @@ export interface StepContext {
   prestarted(): Promise<PrestartedCommand | undefined> | undefined;
   /** a file path in this run's folder (not written) */
   runFilePath(name: string): Promise<string>;
+  /**
+   * What goes on after the step is done (a helm process exiting once it
+   * has recorded its release): the run waits for it before it ends.
+   */
+  finishing(work: Promise<void>): void;
 }
 
 /** What a step did, or why it did nothing; `ready` settles when its workloads are. */

@@ -147,6 +147,7 @@ export async function runPlan(
   } finally {
     // a task that did not run (a dep failed, an interrupt) never opened its gate
     await begun.abandon();
+    await s.finished();
   }
 }
 

@@ -26,6 +26,7 @@ export class PrestartedCommand {
   readonly #gate: string;
   readonly #result: Promise<ProcResult>;
   readonly #stop: AbortController;
+  readonly #stdout: { to?: (chunk: string) => void };
   #used = false;
 
   private constructor(
@@ -33,11 +34,13 @@ export class PrestartedCommand {
     gate: string,
     result: Promise<ProcResult>,
     stop: AbortController,
+    stdout: { to?: (chunk: string) => void },
   ) {
     this.argv = argv;
     this.#gate = gate;
     this.#result = result;
     this.#stop = stop;
+    this.#stdout = stdout;
     // an early end (helm failing before its gate) is read by go(); never unhandled
     result.catch(() => undefined);
   }
@@ -57,21 +60,27 @@ export class PrestartedCommand {
     const stop = new AbortController();
     const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
     const full = [...argv, "--values", gate];
+    // its stdout goes to whoever opens the gate (go), from then on
+    const stdout: { to?: (chunk: string) => void } = {};
     const result = proc.run(full, {
       signal,
+      onStdout: (chunk) => stdout.to?.(chunk),
+      keepStdout: true,
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     });
-    return new PrestartedCommand(full, gate, result, stop);
+    return new PrestartedCommand(full, gate, result, stop, stdout);
   }
 
   /**
    * Opens the gate and returns the process's result; undefined when the
    * process ended before it read its gate (stopped, or failed before it
    * began): then nothing of it happened, and the caller starts it anew.
+   * `onStdout` gets its stdout from now on.
    */
-  async go(): Promise<ProcResult | undefined> {
+  async go(onStdout?: (chunk: string) => void): Promise<ProcResult | undefined> {
     if (this.#used) throw new Error("a prestarted command runs once");
     this.#used = true;
+    this.#stdout.to = onStdout;
     const opening = Deno.open(this.#gate, { write: true });
     const first = await Promise.race([
       opening.then((file) => ({ file })),

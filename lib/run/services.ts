@@ -68,6 +68,8 @@ export class RunServices {
   readonly #prestartTaken = new Map<string, AbortController>();
   /** once the run drops what it started early, it starts nothing early again */
   #prestartsClosed = false;
+  /** work that goes on after its step is done (StepContext.finishing) */
+  readonly #finishing = new Set<Promise<void>>();
 
   /**
    * `prepared` may come later (`prepared = …`): a run begins before its
@@ -140,6 +142,11 @@ export class RunServices {
         } (started early, held at its gate): it changed nothing`,
       });
     }));
+  }
+
+  /** Waits for what goes on after steps are done (StepContext.finishing). */
+  async finished(): Promise<void> {
+    while (this.#finishing.size > 0) await Promise.all([...this.#finishing]);
   }
 
   emit(body: EventBody): void {
@@ -282,6 +289,10 @@ export class RunServices {
         return p;
       },
       runFilePath: (name) => this.#files.path(name),
+      finishing: (work) => {
+        const tracked = work.catch(() => {}).finally(() => this.#finishing.delete(tracked));
+        this.#finishing.add(tracked);
+      },
     };
   }
 }

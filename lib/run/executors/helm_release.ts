@@ -157,12 +157,30 @@ export const helmReleaseExecutor: Executor<HelmReleaseStep, Observed, Act> = {
       ? AbortSignal.any([ctx.hooks.signal, stopHelm.signal])
       : stopHelm.signal;
     await ctx.startupQuiet();
+    const recorded = statusLine();
+    const exec = ctx.kube.exec(argv, {
+      ...ctx.hooks,
+      signal,
+      onStdout: recorded.feed,
+      ...(started ? { started: () => started.go(recorded.feed) } : {}),
+    });
     try {
-      await ctx.kube.exec(argv, {
-        ...ctx.hooks,
-        signal,
-        ...(started ? { started: () => started.go() } : {}),
-      });
+      // helm prints the release's status once it has recorded it deployed:
+      // the step is done then; the process's exit (some ms, as its memory is
+      // freed) is waited for by the run
+      if (await Promise.race([exec.then(() => false), recorded.deployed])) {
+        ctx.finishing(exec.then(() => {}, (e) => {
+          if (signal.aborted) return;
+          ctx.emit({
+            type: "log",
+            level: "warn",
+            task: ctx.task.id,
+            message: `helm recorded release ${key} deployed, then failed: ${
+              firstLine((e as Error).message)
+            }`,
+          });
+        }));
+      }
     } catch (e) {
       stopWatch.abort();
       const failure = await watching;
@@ -246,6 +264,28 @@ async function releaseArgv(
       revision,
     },
   );
+}
+
+/** Watches helm's stdout for `STATUS: deployed`, which it prints after recording the release. */
+function statusLine(): { feed(chunk: string): void; deployed: Promise<true> } {
+  let partial: string | undefined = "";
+  let found!: (value: true) => void;
+  const deployed = new Promise<true>((resolve) => found = resolve);
+  return {
+    deployed,
+    feed(chunk) {
+      if (partial === undefined) return;
+      const lines = (partial + chunk).split("\n");
+      partial = lines.pop() ?? "";
+      if (!lines.some((l) => l.trimEnd() === "STATUS: deployed")) return;
+      found(true);
+      partial = undefined;
+    },
+  };
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0];
 }
 
 function sameArgv(a: readonly string[], b: readonly string[]): boolean {

@@ -25,9 +25,12 @@ Deno.test("PrestartedCommand waits at its gate until go(), then runs on with `{}
     // it has started, and holds at the gate
     await new Promise((r) => setTimeout(r, 100));
     assertEquals(await exists(marker), false);
-    const r = await pre.go();
+    const seen: string[] = [];
+    const r = await pre.go((chunk) => seen.push(chunk));
     assertEquals(r?.code, 0);
     assertEquals(r?.stdout, "{}\ndone\n");
+    // what it prints past its gate is streamed to go()'s listener as well
+    assertEquals(seen.join(""), "{}\ndone\n");
     // the pipe is now a plain file with what it gave, so that the command can be repeated
     assertEquals(await Deno.readTextFile(`${dir}/gate.yaml`), "{}\n");
     assert((await Deno.lstat(`${dir}/gate.yaml`)).isFile);

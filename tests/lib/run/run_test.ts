@@ -5,6 +5,7 @@ import type { HelmReleaseStep, LabelStep, Plan, PlannedTask } from "../../../lib
 import {
   JsonStreamSplitter,
   type ProcessRunner,
+  type ProcOptions,
   type ProcResult,
 } from "../../../lib/kube/process.ts";
 import { Redactor } from "../../../lib/output/redact.ts";
@@ -28,10 +29,12 @@ class FakeProc implements ProcessRunner {
   readonly failing: Set<string>;
   active = 0;
   maxActive = 0;
+  /** releases whose helm prints its deployed status, then exits only once this resolves */
+  readonly exitLater = new Map<string, Promise<number>>();
   constructor(failing: string[] = []) {
     this.failing = new Set(failing);
   }
-  async run(argv: readonly string[]): Promise<ProcResult> {
+  async run(argv: readonly string[], options: ProcOptions = {}): Promise<ProcResult> {
     if (argv.some((a) => a.includes("-gate-") && Deno.lstatSync(a).isFifo)) {
       this.gated.push([...argv]);
       return { code: 1, stdout: "", stderr: "Error: stopped at its gate" };
@@ -49,6 +52,13 @@ class FakeProc implements ProcessRunner {
         const release = argv[3];
         if (this.failing.has(release)) {
           return { code: 1, stdout: "", stderr: `Error: release ${release} failed` };
+        }
+        const exit = this.exitLater.get(release);
+        if (exit) {
+          const status = `NAME: ${release}\nSTATUS: deployed\nREVISION: 1\n`;
+          options.onStdout?.(status);
+          const code = await exit;
+          return { code, stdout: status, stderr: code ? "Error: exited late" : "" };
         }
       }
       return { code: 0, stdout: "", stderr: "" };
@@ -271,4 +281,32 @@ Deno.test("the early reads no step has taken are read again once the run holds i
   await services.beforeChange();
   assertEquals([locks, reads("one"), reads("two")], [1, 1, 2], "the gate opens once");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a release is done once helm prints it deployed: dependents start, the run waits for the exit", async () => {
+  const proc = new FakeProc();
+  let exit!: (code: number) => void;
+  proc.exitLater.set("a", new Promise((r) => exit = r));
+  const chain: Plan = { target: "b", tasks: [task("a", []), task("b", ["a"])] };
+  let ended = false;
+  const running = run(chain, proc).then((r) => {
+    ended = true;
+    return r;
+  });
+  // b's helm runs while a's process has yet to exit
+  for (const deadline = Date.now() + 10_000; Date.now() < deadline;) {
+    if (proc.calls.some((c) => c[1] === "upgrade" && c[3] === "b")) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert(proc.calls.some((c) => c[1] === "upgrade" && c[3] === "b"), "b started before a exited");
+  await new Promise((r) => setTimeout(r, 20));
+  assertEquals(ended, false, "the run waits for a's process");
+  exit(3);
+  const { events, ok } = await running;
+  assertEquals([ok, outcomes(events)], [true, { a: "done", b: "done" }]);
+  const warned = events.find((e) => e.type === "log" && e.level === "warn");
+  assertStringIncludes(
+    (warned as { message: string } | undefined)?.message ?? "",
+    "helm recorded release ns/a deployed, then failed",
+  );
 });
