@@ -65,6 +65,22 @@ export interface RunningProcess {
 
 const DEFAULT_TIMEOUT_MS = 15 * 60_000;
 
+/**
+ * The Go garbage collector's target for helm, unless GOGC is set. helm
+ * lives for seconds and allocates much as it starts (its Kubernetes type
+ * registries) and as it renders: at Go's default (100) it collects many
+ * times over a small heap. At 200 a release on the bench's critical path
+ * is applied about 20-30 ms sooner, for about a quarter more peak memory
+ * (`helm template` of a 3 MB chart: 97 -> 123 MB, 1.53 -> 1.37 s).
+ */
+export const HELM_GOGC = "200";
+
+let gogcSet: boolean | undefined;
+function inheritedGogc(): boolean {
+  gogcSet ??= Deno.env.get("GOGC") !== undefined;
+  return gogcSet;
+}
+
 /** Spawns real processes with Deno.Command and counts them per tool. */
 export class DenoProcessRunner implements ProcessRunner {
   readonly #binaries: Binaries;
@@ -109,10 +125,19 @@ export class DenoProcessRunner implements ProcessRunner {
     return found;
   }
 
-  /** The children's environment: inherited, plus `env`, without `withoutEnv`. */
-  #childEnv(): { env?: Record<string, string>; clearEnv?: boolean } {
-    if (this.#withoutEnv.length === 0) return this.#env ? { env: this.#env } : {};
-    const env = { ...Deno.env.toObject(), ...this.#env };
+  /**
+   * A child's environment: inherited, plus `env`, without `withoutEnv`;
+   * helm gets `GOGC=${HELM_GOGC}` unless GOGC is set (see {@link HELM_GOGC}).
+   */
+  #childEnv(tool: string): { env?: Record<string, string>; clearEnv?: boolean } {
+    const gc: Record<string, string> =
+      tool === "helm" && this.#env?.GOGC === undefined && !inheritedGogc()
+        ? { GOGC: HELM_GOGC }
+        : {};
+    if (this.#withoutEnv.length === 0) {
+      return this.#env || "GOGC" in gc ? { env: { ...gc, ...this.#env } } : {};
+    }
+    const env = { ...Deno.env.toObject(), ...gc, ...this.#env };
     for (const name of this.#withoutEnv) delete env[name];
     return { env, clearEnv: true };
   }
@@ -141,7 +166,7 @@ export class DenoProcessRunner implements ProcessRunner {
         stdin: options.stdin === undefined ? "null" : "piped",
         stdout: "piped",
         stderr: "piped",
-        ...this.#childEnv(),
+        ...this.#childEnv(tool),
         // without setsid(1), the child calls setsid() itself (the option
         // node:child_process's `detached` uses), at the cost of a fork
         ...(session ? {} : { detached: true }),

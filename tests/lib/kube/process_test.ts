@@ -5,6 +5,7 @@
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "../../_assert.ts";
 import {
   DenoProcessRunner,
+  HELM_GOGC,
   MissingBinaryError,
   ProcessTimeoutError,
 } from "../../../lib/kube/process.ts";
@@ -111,4 +112,18 @@ Deno.test("a child's stdin, stdout, stderr and exit code pass through its own se
   const runner = new DenoProcessRunner();
   const r = await runner.run(["sh", "-c", "cat; echo oops >&2; exit 3"], { stdin: "secret\n" });
   assertEquals(r, { code: 3, stdout: "secret\n", stderr: "oops\n" });
+});
+
+Deno.test("helm runs with GOGC=200 unless GOGC is set; other children are left alone", async () => {
+  const env = "/usr/bin/env";
+  const gogcOf = (stdout: string): string | undefined =>
+    stdout.split("\n").find((l) => l.startsWith("GOGC="))?.slice(5);
+  const plain = new DenoProcessRunner({ binaries: { helm: env, kubectl: env } });
+  assertEquals(gogcOf((await plain.run(["helm"])).stdout), HELM_GOGC);
+  assertEquals(gogcOf((await plain.run(["kubectl"])).stdout), undefined);
+  // set for the children: kept, also beside withoutEnv
+  const set = new DenoProcessRunner({ binaries: { helm: env }, env: { GOGC: "50" } });
+  assertEquals(gogcOf((await set.run(["helm"])).stdout), "50");
+  const without = new DenoProcessRunner({ binaries: { helm: env }, withoutEnv: ["NOTHING"] });
+  assertEquals(gogcOf((await without.run(["helm"])).stdout), HELM_GOGC);
 });
