@@ -15,7 +15,7 @@ import {
   isDefaultDenyNetworkPolicy,
   runPlan,
 } from "../../../lib/run/mod.ts";
-import { RunServices } from "../../../lib/run/services.ts";
+import { RunServices, type ServicesOptions } from "../../../lib/run/services.ts";
 
 /** A fake kubectl/helm: helm upgrade of a release named in `failing` fails. */
 class FakeProc implements ProcessRunner {
@@ -113,6 +113,22 @@ async function run(
   }
 }
 
+/** Run services over the fake helm and kubectl, keeping their files in `dir`. */
+function fakeServices(
+  proc: FakeProc,
+  dir: string,
+  options: Partial<ServicesOptions> = {},
+): RunServices {
+  return new RunServices({ remote: new Map(), secrets: new Map() }, {
+    kube: new Kube({ proc, target: {}, redactor: new Redactor() }),
+    emit: () => {},
+    settings: { force: false, purgeCrds: false },
+    runsDir: `${dir}/runs`,
+    chartsDir: `${dir}/charts`,
+    ...options,
+  });
+}
+
 const outcomes = (events: RunEvent[]): Record<string, string> => {
   const s = events.find((e) => e.type === "summary") as Extract<RunEvent, { type: "summary" }>;
   return Object.fromEntries(s.tasks.map((t) => [t.id, t.outcome]));
@@ -160,15 +176,8 @@ Deno.test("runPlan() keeps to the concurrency bound", async () => {
 
 Deno.test("an early start waits while a foreground release starts up, at most a while, and is dropped when its step acts first", async () => {
   const proc = new FakeProc();
-  const kube = new Kube({ proc, target: {}, redactor: new Redactor() });
   const dir = await Deno.makeTempDir({ prefix: "meshup-run-test-" });
-  const services = new RunServices({ remote: new Map(), secrets: new Map() }, {
-    kube,
-    emit: () => {},
-    settings: { force: false, purgeCrds: false },
-    runsDir: `${dir}/runs`,
-    chartsDir: `${dir}/charts`,
-  });
+  const services = fakeServices(proc, dir);
   services.releases = new Map();
   const upgrades = (name: string): string[][] =>
     [...proc.calls, ...proc.gated].filter((c) => c[1] === "upgrade" && c[3] === name);
@@ -242,17 +251,9 @@ Deno.test("default-deny detection knows NetworkPolicy and Cilium shapes", () => 
 
 Deno.test("the early reads no step has taken are read again once the run holds its lock", async () => {
   const proc = new FakeProc();
-  const kube = new Kube({ proc, target: {}, redactor: new Redactor() });
   const dir = await Deno.makeTempDir({ prefix: "meshup-run-test-" });
   let locks = 0;
-  const services = new RunServices({ remote: new Map(), secrets: new Map() }, {
-    kube,
-    emit: () => {},
-    settings: { force: false, purgeCrds: false },
-    runsDir: `${dir}/runs`,
-    chartsDir: `${dir}/charts`,
-    beforeChange: () => Promise.resolve(void locks++),
-  });
+  const services = fakeServices(proc, dir, { beforeChange: () => Promise.resolve(void locks++) });
   const label = (name: string): LabelStep => ({
     kind: "label",
     id: name,
