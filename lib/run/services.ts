@@ -48,14 +48,11 @@ export class RunServices {
   readonly #options: ServicesOptions;
   /**
    * The live state each step reads before acting, all read side by side when
-   * the run starts, and again once the run holds its lock. Sound because
-   * every object belongs to one step and only that step of this run writes
-   * it; a step that finds its read stale acts anyway (apply and label are
-   * idempotent).
+   * the run starts. Sound because every object belongs to one step and only
+   * that step of this run writes it; a step that finds its read stale acts
+   * anyway (apply and label are idempotent).
    */
   readonly #prefetched = new Map<string, Promise<unknown>>();
-  /** the steps read early, by `task/step`, until the step takes its read */
-  readonly #prefetching = new Map<string, { task: PlannedTask; step: Step }>();
   readonly #files: RunFiles;
   /** the first change's preflight and lock, then the releases read again under the lock */
   #gate?: Promise<void>;
@@ -156,25 +153,19 @@ export class RunServices {
   /** Starts every executor's early read, side by side. */
   prefetch(plan: Plan): void {
     for (const task of plan.tasks) {
-      for (const step of task.steps) this.#prefetch(task, step);
+      for (const step of task.steps) {
+        const ex = executorFor(step);
+        if (!ex.prefetch) continue;
+        const read = ex.prefetch(this.forStep(task, step, { signal: this.signal }), step);
+        if (read) this.#prefetched.set(`${task.id}/${step.id}`, read.catch(() => undefined));
+      }
     }
-  }
-
-  #prefetch(task: PlannedTask, step: Step): void {
-    const ex = executorFor(step);
-    if (!ex.prefetch) return;
-    const read = ex.prefetch(this.forStep(task, step, { signal: this.signal }), step);
-    if (!read) return;
-    const key = `${task.id}/${step.id}`;
-    this.#prefetched.set(key, read.catch(() => undefined));
-    this.#prefetching.set(key, { task, step });
   }
 
   /**
    * Opens the gate of the run's first change, once: the `beforeChange`
-   * option (preflight, lock), then what was read before the lock is read
-   * again (another run may have changed it): the releases, then, side by
-   * side, the early reads no step has taken yet.
+   * option (preflight, lock), then what was read before the lock is dropped
+   * (early reads) or read again (releases): another run may have changed it.
    */
   beforeChange(): Promise<void> {
     const open = this.#options.beforeChange;
@@ -186,10 +177,6 @@ export class RunServices {
       this.releases.clear();
       for (const [k, v] of fresh) this.releases.set(k, v);
       this.#locked = true;
-      const untaken = [...this.#prefetching.values()];
-      this.#prefetching.clear();
-      if (this.signal?.aborted) return;
-      for (const { task, step } of untaken) this.#prefetch(task, step);
     })();
     return this.#gate;
   }
@@ -258,7 +245,6 @@ export class RunServices {
       prefetched: () => {
         const read = this.#prefetched.get(key);
         this.#prefetched.delete(key);
-        this.#prefetching.delete(key);
         return read;
       },
       writeRunFile: (name, content) => this.writeRunFile(name, content),

@@ -1,7 +1,7 @@
 import { assert, assertEquals, assertStringIncludes } from "../../_assert.ts";
 import type { RunEvent } from "../../../lib/output/events.ts";
 import { Kube } from "../../../lib/kube/kube.ts";
-import type { HelmReleaseStep, LabelStep, Plan, PlannedTask } from "../../../lib/plan/plan.ts";
+import type { HelmReleaseStep, Plan, PlannedTask } from "../../../lib/plan/plan.ts";
 import {
   JsonStreamSplitter,
   type ProcessRunner,
@@ -247,41 +247,6 @@ Deno.test("default-deny detection knows NetworkPolicy and Cilium shapes", () => 
     }),
     false,
   );
-});
-
-Deno.test("the early reads no step has taken are read again once the run holds its lock", async () => {
-  const proc = new FakeProc();
-  const dir = await Deno.makeTempDir({ prefix: "meshup-run-test-" });
-  let locks = 0;
-  const services = fakeServices(proc, dir, { beforeChange: () => Promise.resolve(void locks++) });
-  const label = (name: string): LabelStep => ({
-    kind: "label",
-    id: name,
-    description: name,
-    target: { apiVersion: "v1", kind: "Namespace", name },
-    labels: { "istio.io/dataplane-mode": "ambient" },
-  });
-  const t: PlannedTask = {
-    id: "t",
-    description: "t",
-    deps: [],
-    steps: [label("one"), label("two")],
-  };
-  const reads = (name: string): number =>
-    proc.calls.filter((c) => c[1] === "get" && c[2] === `namespace/${name}`).length;
-  services.prefetch({ target: "t", tasks: [t] });
-  // step one takes its early read (before the lock); step two has not begun
-  await services.forStep(t, t.steps[0], {}).prefetched();
-  await services.beforeChange();
-  assertEquals(locks, 1);
-  // under the lock, two's read goes out again before its step asks; one's does not
-  assertEquals([reads("one"), reads("two")], [1, 2]);
-  const two = services.forStep(t, t.steps[1], {});
-  assert(two.prefetched(), "two finds a read made under the lock");
-  assertEquals(two.prefetched(), undefined, "a read is taken once");
-  await services.beforeChange();
-  assertEquals([locks, reads("one"), reads("two")], [1, 1, 2], "the gate opens once");
-  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("a release is done once helm prints it deployed: dependents start, the run waits for the exit", async () => {
