@@ -70,8 +70,8 @@ export function readSecrets(
 
 /**
  * Reads secret values from the environment (unless `secrets` holds them
- * already), then fetches remote manifests, side by side, and parses them. Throws `InputError` (nothing
- * applied) when one is missing or malformed.
+ * already), then fetches remote manifests, side by side, and parses them.
+ * Throws `InputError` (nothing applied) when one is missing or malformed.
  */
 export async function prepare(
   plan: Plan,
